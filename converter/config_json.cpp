@@ -1,0 +1,163 @@
+#include "config_json.h"
+
+#include <fstream>
+#include <nlohmann/json.hpp>
+#include <set>
+#include <sstream>
+
+namespace terra {
+
+namespace {
+
+using nlohmann::json;
+
+class Reader {
+ public:
+  Reader(const json& j, std::string path) : j_(j), path_(std::move(path)) {}
+
+  void integer(const char* key, int* out, bool required = false) {
+    seen_.insert(key);
+    if (!j_.contains(key)) {
+      if (required) fail(std::string("required field '") + key + "' is missing");
+      return;
+    }
+    const json& v = j_[key];
+    if (!v.is_number_integer() || v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX) {
+      fail(std::string("field '") + key + "' = " + v.dump() + " is not an integer");
+      return;
+    }
+    *out = v.get<int>();
+  }
+  void boolean(const char* key, bool* out) {
+    seen_.insert(key);
+    if (!j_.contains(key)) return;
+    if (!j_[key].is_boolean()) return fail(std::string("field '") + key + "' = " + j_[key].dump() + " is not a boolean");
+    *out = j_[key].get<bool>();
+  }
+  void number(const char* key, float* out) {
+    seen_.insert(key);
+    if (!j_.contains(key)) return;
+    if (!j_[key].is_number()) return fail(std::string("field '") + key + "' = " + j_[key].dump() + " is not a number");
+    *out = j_[key].get<float>();
+  }
+  const json* get(const char* key) {
+    seen_.insert(key);
+    return j_.contains(key) ? &j_[key] : nullptr;
+  }
+  void fail(const std::string& what) {
+    if (status_.ok()) status_ = Status::Error(ErrorCode::kInvalidArgument, path_ + ": " + what);
+  }
+  Status finish() {
+    for (auto& [k, v] : j_.items()) {
+      if (!seen_.count(k)) fail("unknown field '" + k + "'");
+    }
+    return status_;
+  }
+
+ private:
+  const json& j_;
+  std::string path_;
+  std::set<std::string> seen_;
+  Status status_;
+};
+
+bool attention_from_string(const std::string& s, AttentionType* t) {
+  if (s == "dense") *t = AttentionType::kDense;
+  else if (s == "mult_conv") *t = AttentionType::kMultConv;
+  else if (s == "lsh") *t = AttentionType::kLSH;
+  else return false;
+  return true;
+}
+
+}  // namespace
+
+Result<CheckpointConfig> read_config_json(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) return Status::Error(ErrorCode::kIo, path + ": cannot open");
+  std::stringstream text;
+  text << in.rdbuf();
+  json j = json::parse(text.str(), nullptr, false);
+  if (j.is_discarded() || !j.is_object()) {
+    return Status::Error(ErrorCode::kInvalidArgument, path + ": not a JSON object");
+  }
+  CheckpointConfig out;
+  ModelConfig& c = out.model;
+  Reader r(j, path);
+  r.integer("vocab_size", &c.vocab_size, true);
+  r.integer("d_model", &c.d_model, true);
+  r.integer("d_ff", &c.d_ff, true);
+  r.integer("n_heads", &c.n_heads, true);
+  r.integer("n_encoder_layers", &c.n_encoder_layers);
+  r.integer("n_decoder_layers", &c.n_decoder_layers, true);
+  r.integer("n_decoder_attention_layers", &c.n_decoder_attention_layers);
+  if (const json* v = r.get("decoder_attention_types")) {
+    c.decoder_attention_types.clear();
+    for (const json& t : (v->is_array() ? *v : json::array({*v}))) {
+      AttentionType a;
+      if (!t.is_string() || !attention_from_string(t.get<std::string>(), &a)) {
+        r.fail("decoder_attention_types entry " + t.dump() + " is not one of dense, mult_conv, lsh");
+        break;
+      }
+      c.decoder_attention_types.push_back(a);
+    }
+  }
+  if (const json* v = r.get("encoder_attention_type")) {
+    if (!v->is_string() || !attention_from_string(v->get<std::string>(), &c.encoder_attention_type)) {
+      r.fail("encoder_attention_type " + v->dump() + " is not one of dense, mult_conv, lsh");
+    }
+  }
+  r.integer("ff_sparsity", &c.ff_sparsity);
+  r.integer("d_lowrank", &c.d_lowrank);
+  if (c.ff_sparsity > 0 && c.d_lowrank == 0) c.d_lowrank = c.d_ff / c.ff_sparsity;  // trax's default
+  if (const json* v = r.get("ff_use_sru")) {
+    if (!v->is_array() || v->size() != 2 || !(*v)[0].is_number_integer() || !(*v)[1].is_number_integer()) {
+      r.fail("ff_use_sru " + v->dump() + " is not [layers, width]");
+    } else {
+      c.sru_layers = (*v)[0].get<int>();
+      c.sru_width = (*v)[1].get<int>();
+    }
+  }
+  r.integer("qkv_sparsity", &c.qkv_sparsity);
+  r.integer("qkv_kernel_size", &c.qkv_kernel_size);
+  r.integer("qkv_length_kernel", &c.qkv_length_kernel);
+  r.integer("loss_sparsity", &c.loss_sparsity);
+  if (const json* v = r.get("pos_type")) {
+    const std::string s = v->is_string() ? v->get<std::string>() : "";
+    if (s == "fixed-base") c.pos_encoding = PosEncoding::kFixedBase;
+    else if (s == "learned") c.pos_encoding = PosEncoding::kLearned;
+    else if (s == "none") c.pos_encoding = PosEncoding::kNone;
+    else r.fail("pos_type " + v->dump() + " is not one of fixed-base, learned, none");
+  }
+  if (const json* v = r.get("pos_bases")) {
+    c.pos_bases.clear();
+    for (const json& b : (v->is_array() ? *v : json::array({*v}))) {
+      if (!b.is_number_integer()) {
+        r.fail("pos_bases entry " + b.dump() + " is not an integer");
+        break;
+      }
+      c.pos_bases.push_back(b.get<int>());
+    }
+  }
+  r.integer("pos_n_digits", &c.pos_n_digits);
+  r.boolean("center_layernorm", &c.center_layernorm);
+  r.number("layernorm_eps", &c.layernorm_eps);
+  r.integer("max_len", &c.max_len);
+  r.boolean("reversible_encoder", &c.reversible_encoder);
+  if (const json* v = r.get("tokenizer")) {
+    if (!v->is_object() || !v->contains("type") || (*v)["type"] != "byte") {
+      r.fail("tokenizer " + v->dump() + ": only {\"type\": \"byte\"} is supported");
+    }
+  }
+  for (const char* key : {"name", "source", "license"}) {
+    if (const json* v = r.get(key)) {
+      if (v->is_string()) out.metadata[key] = v->get<std::string>();
+      else r.fail(std::string("field '") + key + "' is not a string");
+    }
+  }
+  TERRA_RETURN_IF_ERROR(r.finish());
+  Status valid = c.validate();
+  if (!valid.ok()) return Status::Error(ErrorCode::kInvalidArgument, path + ": " + valid.message());
+  return out;
+}
+
+}  // namespace terra

@@ -1,0 +1,180 @@
+#include "convert.h"
+
+#include <cmath>
+#include <cstdio>
+#include <random>
+
+#include "model_writer.h"
+
+namespace terra {
+
+namespace {
+
+int64_t elements(const std::vector<int64_t>& shape) {
+  int64_t n = 1;
+  for (int64_t s : shape) n *= s;
+  return n;
+}
+
+bool ends_with(const std::string& s, const std::string& tail) {
+  return s.size() >= tail.size() && s.compare(s.size() - tail.size(), tail.size(), tail) == 0;
+}
+
+std::string kind_of(const std::string& name, bool sparse_ff) {
+  if (name == "embedding") return "embedding";
+  if (name.rfind("decoder.pos.", 0) == 0) return "positional";
+  if (name.find(".norm.") != std::string::npos) return "layernorm";
+  if (name.find(".attn.") != std::string::npos) return "attention";
+  if (name.rfind("loss.", 0) == 0) return "loss layer";
+  if (!sparse_ff) return "dense feed-forward";
+  if (ends_with(name, ".m1") || ends_with(name, ".m2") || ends_with(name, ".mb")) return "sparse FF controller";
+  return "sparse FF units";
+}
+
+class Progress {
+ public:
+  Progress(bool on, uint64_t total) : on_(on), total_(total) {}
+  void advance(uint64_t bytes, const std::string& name) {
+    done_ += bytes;
+    if (!on_) return;
+    const int width = 30, filled = total_ ? int(width * done_ / total_) : width;
+    std::fprintf(stderr, "\r[%.*s%*s] %3d%% %-40.40s", filled, "##############################", width - filled, "",
+                 total_ ? int(100 * done_ / total_) : 100, name.c_str());
+    if (done_ >= total_) std::fputc('\n', stderr);
+    std::fflush(stderr);
+  }
+
+ private:
+  bool on_;
+  uint64_t total_, done_ = 0;
+};
+
+}  // namespace
+
+std::vector<float> relayout(const TensorSpec& spec, const std::vector<float>& src) {
+  const auto& s = spec.source_shape;
+  switch (spec.transform) {
+    case Transform::kCopy:
+      return src;
+    case Transform::kTranspose2D: {
+      const int64_t rows = s[0], cols = int64_t(src.size()) / rows;
+      std::vector<float> out(src.size());
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t c = 0; c < cols; ++c) out[size_t(c * rows + r)] = src[size_t(r * cols + c)];
+      }
+      return out;
+    }
+    case Transform::kSwapFirstTwo: {
+      const int64_t a = s[0], b = s[1], c = s[2];
+      std::vector<float> out(src.size());
+      for (int64_t i = 0; i < a; ++i) {
+        for (int64_t j = 0; j < b; ++j) {
+          const float* from = &src[size_t((i * b + j) * c)];
+          std::copy(from, from + c, &out[size_t((j * a + i) * c)]);
+        }
+      }
+      return out;
+    }
+  }
+  return src;
+}
+
+Status check_checkpoint(const SafetensorsFile& weights, const ModelConfig& config) {
+  std::map<std::string, bool> expected;
+  for (const TensorSpec& spec : model_tensors(config)) {
+    expected[spec.name] = true;
+    const SafetensorsEntry* e = weights.find(spec.name);
+    if (e == nullptr) {
+      return Status::Error(ErrorCode::kInvalidArgument, weights.path() + ": tensor '" + spec.name +
+                                                            "' is missing (expected shape " +
+                                                            shape_string(spec.source_shape) + ")");
+    }
+    if (e->shape != spec.source_shape) {
+      return Status::Error(ErrorCode::kInvalidArgument, weights.path() + ": tensor '" + spec.name + "' has shape " +
+                                                            shape_string(e->shape) + ", expected " +
+                                                            shape_string(spec.source_shape) + " from config.json");
+    }
+    if (e->dtype != "F32" && e->dtype != "F16" && e->dtype != "BF16") {
+      return Status::Error(ErrorCode::kInvalidArgument, weights.path() + ": tensor '" + spec.name + "' has dtype " +
+                                                            e->dtype + ", expected F32, F16 or BF16");
+    }
+  }
+  for (const auto& [name, entry] : weights.entries()) {
+    if (!expected.count(name)) {
+      return Status::Error(ErrorCode::kInvalidArgument,
+                           weights.path() + ": unexpected tensor '" + name + "' " + shape_string(entry.shape) +
+                               " is not part of a model with this config.json");
+    }
+  }
+  return Status::Ok();
+}
+
+TensorSource checkpoint_source(const SafetensorsFile& weights) {
+  return [&weights](const TensorSpec& spec) { return weights.read_f32(spec.name); };
+}
+
+TensorSource random_source(const ModelConfig& config, uint64_t seed) {
+  auto rng = std::make_shared<std::mt19937_64>(seed);
+  return [rng, config](const TensorSpec& spec) -> Result<std::vector<float>> {
+    std::vector<float> v(size_t(elements(spec.source_shape)));
+    const std::string& n = spec.name;
+    std::normal_distribution<float> normal(0.0f, 1.0f);
+    auto fill_normal = [&](float mean, float stddev) {
+      for (float& x : v) x = mean + stddev * normal(*rng);
+    };
+    if (n == "embedding") {
+      fill_normal(0, 1);
+    } else if (n == "decoder.pos.base_weights") {
+      std::uniform_real_distribution<float> u(-0.05f, 0.05f);
+      for (float& x : v) x = u(*rng);
+    } else if (n == "decoder.pos.start_vec" || n == "decoder.pos.table") {
+      fill_normal(0, 0.5f);
+    } else if (ends_with(n, ".scale")) {
+      fill_normal(1, 0.1f);
+    } else if (ends_with(n, ".bias") || ends_with(n, ".mb") || ends_with(n, ".b2")) {
+      fill_normal(0, 0.1f);
+    } else if (ends_with(n, ".w2") && spec.layout == Layout::kNeuronMajor) {
+      fill_normal(0, 1.0f / std::sqrt(float(config.ff_blocks())));  // B units are active per token
+    } else {
+      fill_normal(0, 1.0f / std::sqrt(float(spec.source_shape[0])));  // fan-in scaling
+    }
+    return v;
+  };
+}
+
+Status convert(const CheckpointConfig& config, const TensorSource& source, const std::string& out_path,
+               const ConvertOptions& options, ConvertSummary* summary) {
+  const ModelConfig& c = config.model;
+  if (config.tokenizer.kind == TokenizerKind::kByte && c.vocab_size < config.tokenizer.byte_offset + 256) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "the byte tokenizer needs vocab_size >= " + std::to_string(config.tokenizer.byte_offset + 256) +
+                             ", config has " + std::to_string(c.vocab_size));
+  }
+  const std::vector<TensorSpec> specs = model_tensors(c);
+  std::vector<PlannedTensor> plan;
+  uint64_t total = 0;
+  for (const TensorSpec& s : specs) {
+    const DType dt = s.matrix ? options.dtype : DType::kF32;
+    plan.push_back({s.name, dt, s.layout, s.stored_shape, 0, uint64_t(elements(s.stored_shape)) * dtype_size(dt)});
+    total += plan.back().bytes;
+  }
+  ModelWriter writer;
+  TERRA_RETURN_IF_ERROR(writer.open(out_path, c, config.tokenizer, config.metadata, plan));
+  Progress progress(options.progress, total);
+  ConvertSummary sum;
+  for (size_t i = 0; i < specs.size(); ++i) {
+    auto values = source(specs[i]);
+    if (!values.ok()) return values.status();
+    TERRA_RETURN_IF_ERROR(writer.write_next(relayout(specs[i], values.value())));
+    const uint64_t n = uint64_t(elements(specs[i].stored_shape));
+    sum.parameters += n;
+    sum.parameters_by_kind[kind_of(specs[i].name, c.ff_sparsity > 0)] += n;
+    progress.advance(plan[i].bytes, specs[i].name);
+  }
+  TERRA_RETURN_IF_ERROR(writer.finish());
+  sum.file_size = writer.file_size();
+  if (summary) *summary = sum;
+  return Status::Ok();
+}
+
+}  // namespace terra

@@ -1,0 +1,70 @@
+// terra-convert: checkpoint (config.json + model.safetensors) -> .terra model file, or a
+// random-weight model for any config (--synthesize) so benchmarks can run any size.
+#include <unistd.h>
+
+#include <CLI/CLI.hpp>
+#include <cstdio>
+
+#include "convert.h"
+
+namespace {
+int fail(const terra::Status& s) {
+  std::fprintf(stderr, "terra-convert: error: %s\n", s.message().c_str());
+  return 1;
+}
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"terra-convert: pack Terraformer weights into a .terra model file"};
+  std::string checkpoint, synthesize, output, dtype = "f32";
+  uint64_t seed = 0;
+  bool quiet = false;
+  auto* in = app.add_option("checkpoint", checkpoint, "folder with config.json and model.safetensors");
+  auto* syn = app.add_option("--synthesize", synthesize, "config.json: write random weights for this config instead");
+  in->excludes(syn);
+  app.add_option("-o,--output", output, "model file to write")->required();
+  app.add_option("--dtype", dtype, "weight matrices and embedding: f32 or f16")->check(CLI::IsMember({"f32", "f16"}))
+      ->capture_default_str();
+  app.add_option("--seed", seed, "random seed for --synthesize")->capture_default_str();
+  app.add_flag("-q,--quiet", quiet, "no progress bar or summary");
+  CLI11_PARSE(app, argc, argv);
+  if (checkpoint.empty() && synthesize.empty()) {
+    std::fprintf(stderr, "terra-convert: error: give a checkpoint folder or --synthesize CONFIG\n");
+    return 2;
+  }
+
+  const std::string config_path = synthesize.empty() ? checkpoint + "/config.json" : synthesize;
+  auto config = terra::read_config_json(config_path);
+  if (!config.ok()) return fail(config.status());
+
+  std::unique_ptr<terra::SafetensorsFile> weights;
+  terra::TensorSource source;
+  if (synthesize.empty()) {
+    auto opened = terra::SafetensorsFile::open(checkpoint + "/model.safetensors");
+    if (!opened.ok()) return fail(opened.status());
+    weights = opened.take();
+    terra::Status s = terra::check_checkpoint(*weights, config.value().model);
+    if (!s.ok()) return fail(s);
+    source = terra::checkpoint_source(*weights);
+    if (!config.value().metadata.count("source")) config.value().metadata["source"] = checkpoint;
+  } else {
+    source = terra::random_source(config.value().model, seed);
+    config.value().metadata["source"] = "synthesized random weights (seed " + std::to_string(seed) + ")";
+  }
+
+  terra::ConvertOptions options;
+  options.dtype = dtype == "f16" ? terra::DType::kF16 : terra::DType::kF32;
+  options.progress = !quiet && isatty(STDERR_FILENO);
+  terra::ConvertSummary summary;
+  terra::Status s = terra::convert(config.value(), source, output, options, &summary);
+  if (!s.ok()) return fail(s);
+  if (!quiet) {
+    std::fprintf(stderr, "wrote %s (%s): %.2f MiB, %llu parameters\n", output.c_str(), dtype.c_str(),
+                 double(summary.file_size) / (1 << 20), (unsigned long long)summary.parameters);
+    for (const auto& [kind, n] : summary.parameters_by_kind) {
+      std::fprintf(stderr, "  %-22s %12llu  (%.1f%%)\n", kind.c_str(), (unsigned long long)n,
+                   100.0 * double(n) / double(summary.parameters));
+    }
+  }
+  return 0;
+}

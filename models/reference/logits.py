@@ -1,0 +1,29 @@
+"""Print the logits (and selected sparse-FF units) of a checkpoint for a token sequence.
+
+usage: /usr/bin/python3 models/reference/logits.py CHECKPOINT_DIR --tokens 0,5,9 [--dtype float64|float32]
+"""
+import argparse
+
+import numpy as np
+import torch
+
+from terraformer import load_checkpoint
+
+ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+ap.add_argument('checkpoint')
+ap.add_argument('--tokens', required=True, help='comma-separated ids; the first is normally 0 (start)')
+ap.add_argument('--dtype', choices=('float64', 'float32'), default='float64')
+args = ap.parse_args()
+torch.set_num_threads(1)
+
+model = load_checkpoint(args.checkpoint, getattr(torch, args.dtype))
+tokens = torch.tensor([int(t) for t in args.tokens.split(',')])
+with torch.no_grad():
+    logits, units = model(tokens)
+np.set_printoptions(precision=6, linewidth=120, threshold=np.inf)
+for t, (tok, row) in enumerate(zip(tokens.tolist(), logits.numpy())):
+    print(f'position {t} token {tok} argmax {row.argmax()}')
+    print(row)
+for L, u in units.items():
+    print(f'ff_units.{L}')
+    print(u.numpy())

@@ -1,0 +1,84 @@
+#include "cli/generate_command.h"
+
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "platform.h"
+#include "tokenizer/byte_tokenizer.h"
+
+namespace terra::cli {
+
+namespace {
+int fail(const Status& s) {
+  std::fprintf(stderr, "terra: error: %s\n", s.message().c_str());
+  return 1;
+}
+}  // namespace
+
+int run_generate(const GenerateArgs& args) {
+  const double t_load = platform::monotonic_seconds();
+  auto model = Model::load(args.model_path);
+  if (!model.ok()) return fail(model.status());
+  auto session = Session::create(*model.value(), args.session);
+  if (!session.ok()) return fail(session.status());
+  Session& s = *session.value();
+  const double load_seconds = platform::monotonic_seconds() - t_load;
+
+  SamplerOptions sampling = args.sampler;
+  if (!args.seed_given) sampling.seed = std::random_device{}();
+  auto sampler = Sampler::create(s.vocab_size(), sampling);
+  if (!sampler.ok()) return fail(sampler.status());
+
+  if (args.n_tokens < 0) {
+    return fail(Status::Error(ErrorCode::kInvalidArgument, "-n " + std::to_string(args.n_tokens) + ": must be >= 0"));
+  }
+  ByteTokenizer tokenizer(model.value()->tokenizer());
+  std::vector<int> prompt{tokenizer.start_id()};  // trax predict mode starts from id 0 at position 0
+  for (int id : tokenizer.encode(args.prompt)) prompt.push_back(id);
+  if (prompt.size() + size_t(args.n_tokens) > size_t(s.max_context())) {
+    return fail(Status::Error(
+        ErrorCode::kOutOfRange,
+        "the prompt (" + std::to_string(prompt.size()) + " tokens with the start token) plus " +
+            std::to_string(args.n_tokens) + " tokens to generate exceed the context of " +
+            std::to_string(s.max_context()) + " tokens; shorten the prompt, lower -n or raise --max-context"));
+  }
+
+  std::fputs(args.prompt.c_str(), stdout);
+  std::fflush(stdout);
+  const double t_prompt = platform::monotonic_seconds();
+  Status st = s.prefill(prompt.data(), prompt.size());
+  if (!st.ok()) return fail(st);
+  const double prompt_seconds = platform::monotonic_seconds() - t_prompt;
+
+  const double t_decode = platform::monotonic_seconds();
+  int generated = 0;
+  std::string piece;
+  while (generated < args.n_tokens) {
+    const int token = sampler.value()->sample(s.logits());
+    ++generated;
+    if (token == tokenizer.end_id()) break;
+    piece.clear();
+    if (tokenizer.decode(token, &piece)) {
+      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      std::fflush(stdout);
+    }
+    if (generated == args.n_tokens) break;  // no need to run the model for a token never sampled
+    st = s.step(token);
+    if (!st.ok()) return fail(st);
+  }
+  const double decode_seconds = platform::monotonic_seconds() - t_decode;
+  std::fputc('\n', stdout);
+  std::fflush(stdout);
+
+  std::fprintf(stderr,
+               "\nload: %.1f ms | prompt: %zu tokens, %.1f tokens/s | decode: %d tokens, %.1f tokens/s | "
+               "threads: %zu | seed: %llu | peak memory: %.1f MiB (arena %.1f MiB, model file %.1f MiB)\n",
+               load_seconds * 1e3, prompt.size(), double(prompt.size()) / prompt_seconds, generated,
+               decode_seconds > 0 ? double(generated) / decode_seconds : 0.0, s.threads(),
+               (unsigned long long)sampling.seed, double(platform::peak_rss_bytes()) / (1 << 20),
+               double(s.arena_bytes()) / (1 << 20), double(model.value()->file().file_size()) / (1 << 20));
+  return 0;
+}
+
+}  // namespace terra::cli

@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+
+#include "decoder/session.h"
+#include "sampler/sampler.h"
+
+namespace terra::cli {
+
+struct GenerateArgs {
+  std::string model_path;
+  std::string prompt;
+  int n_tokens = 64;
+  SessionOptions session;
+  SamplerOptions sampler;
+  bool seed_given = false;
+};
+
+// Streams the continuation of the prompt to stdout, statistics to stderr. Returns an exit code.
+int run_generate(const GenerateArgs& args);
+
+}  // namespace terra::cli

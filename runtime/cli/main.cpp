@@ -1,0 +1,36 @@
+// terra: the command-line front end. Each subcommand lives in its own file; this one only parses.
+#include <CLI/CLI.hpp>
+
+#include "cli/generate_command.h"
+#include "cli/info_command.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"terra: run sparse Terraformer language models on the CPU"};
+  app.require_subcommand(1);
+
+  terra::cli::GenerateArgs gen;
+  CLI::App* generate = app.add_subcommand("generate", "generate text from a prompt");
+  generate->add_option("-m,--model", gen.model_path, "model file (.terra)")->required();
+  generate->add_option("-p,--prompt", gen.prompt, "prompt text");
+  generate->add_option("-n,--n-tokens", gen.n_tokens, "tokens to generate")->capture_default_str();
+  generate->add_option("--temperature", gen.sampler.temperature, "0 = greedy")->capture_default_str();
+  generate->add_option("--top-k", gen.sampler.top_k, "keep the k most likely tokens (0 = all)")->capture_default_str();
+  generate->add_option("--top-p", gen.sampler.top_p, "nucleus probability mass")->capture_default_str();
+  CLI::Option* seed = generate->add_option("--seed", gen.sampler.seed, "random seed (default: random)");
+  generate->add_option("-t,--threads", gen.session.threads, "threads")->capture_default_str();
+  generate->add_option("-c,--max-context", gen.session.max_context,
+                       "context tokens the session plans for (0 = model max_len, at most 4096)")
+      ->capture_default_str();
+
+  std::string info_path;
+  CLI::App* info = app.add_subcommand("info", "describe a model file");
+  info->add_option("model", info_path, "model file (.terra)")->required();
+
+  CLI11_PARSE(app, argc, argv);
+  if (generate->parsed()) {
+    gen.seed_given = seed->count() > 0;
+    return terra::cli::run_generate(gen);
+  }
+  if (info->parsed()) return terra::cli::run_info(info_path);
+  return 1;
+}

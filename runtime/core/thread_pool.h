@@ -1,0 +1,31 @@
+// The threads a session computes with: a thin owner of a pthreadpool (the same pool type XNNPACK
+// takes), so kernels split rows across threads without creating any per call.
+#pragma once
+
+#include <cstddef>
+#include <functional>
+
+struct pthreadpool;
+
+namespace terra {
+
+class ThreadPool {
+ public:
+  explicit ThreadPool(size_t threads);
+  ~ThreadPool();
+  ThreadPool(const ThreadPool&) = delete;
+  ThreadPool& operator=(const ThreadPool&) = delete;
+
+  size_t threads() const { return threads_; }
+  pthreadpool* handle() const { return pool_; }
+
+  // Calls fn(ctx, begin, end) over [0, n) in tiles of `tile`, spread over the threads.
+  using RangeFn = void (*)(void* ctx, size_t begin, size_t end);
+  void parallel_for(size_t n, size_t tile, RangeFn fn, void* ctx) const;
+
+ private:
+  size_t threads_;
+  pthreadpool* pool_ = nullptr;  // null: run on the calling thread
+};
+
+}  // namespace terra

@@ -1,0 +1,29 @@
+#include "kernels/matvec.h"
+
+#include "kernels/vector_ops.h"
+
+namespace terra {
+
+namespace {
+struct MatvecJob {
+  const MatrixRef* w;
+  const float* x;
+  const float* bias;
+  float* y;
+};
+void matvec_rows(void* p, size_t begin, size_t end) {
+  const auto& j = *static_cast<MatvecJob*>(p);
+  for (size_t r = begin; r < end; ++r) {
+    const float d = dot_row(*j.w, int64_t(r), j.x);
+    j.y[r] = j.bias ? d + j.bias[r] : d;
+  }
+}
+}  // namespace
+
+void matvec(const MatrixRef& w, const float* x, const float* bias, float* y, const ThreadPool& pool) {
+  MatvecJob job{&w, x, bias, y};
+  // Tiles of 16 rows keep scheduling cheap and still balance two to eight threads.
+  pool.parallel_for(size_t(w.rows), 16, matvec_rows, &job);
+}
+
+}  // namespace terra

@@ -1,0 +1,32 @@
+// Kernels over activation vectors and single weight rows: the pieces every layer is made of.
+// Portable scalar code with several accumulators so compilers can keep the pipelines busy;
+// SIMD variants chosen at run time come with the performance work.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+
+#include "kernels/matrix.h"
+
+namespace terra {
+
+float dot_f32(const float* a, const float* b, size_t n);
+float dot_f16(const uint16_t* w, const float* x, size_t n);
+// w[row] · x for a row of either dtype.
+inline float dot_row(const MatrixRef& w, int64_t row, const float* x) {
+  return w.dtype == DType::kF32 ? dot_f32(w.f32_row(row), x, size_t(w.cols))
+                                : dot_f16(w.f16_row(row), x, size_t(w.cols));
+}
+// y[0..n) += s * w[row][begin..begin+n)
+void axpy_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y);
+// out = w[row] as f32
+void copy_row(const MatrixRef& w, int64_t row, float* out);
+
+void add_inplace(float* x, const float* y, size_t n);  // x += y
+// LayerNorm: centered (x-mean)/sqrt(var+eps)*scale+bias, or RMS-style x/sqrt(mean(x²)+eps)*scale
+// when bias is null (trax's center=False).
+void layer_norm(const float* x, const float* scale, const float* bias, float eps, size_t n, float* out);
+void softmax_inplace(float* x, size_t n);
+void relu_inplace(float* x, size_t n);
+
+}  // namespace terra

@@ -1,0 +1,26 @@
+// Dense causal self-attention (trax CausalAttention) for one new position, over a KV cache.
+#pragma once
+
+#include "core/thread_pool.h"
+#include "model/config.h"
+#include "model/weights.h"
+
+namespace terra {
+
+struct KVCache {
+  float* k = nullptr;  // [max_context, d]: row t is the key of position t
+  float* v = nullptr;  // [max_context, d]
+};
+
+struct AttentionScratch {
+  float* q = nullptr;       // [d]
+  float* context = nullptr;  // [d]
+  float* scores = nullptr;  // [max_context]
+};
+
+// Writes the key and value of position `pos` into the cache, attends over positions 0..pos and
+// returns out = Wo · softmax(q kᵀ / sqrt(dh)) v + bo.
+void dense_attention_step(const AttentionWeights& w, const ModelConfig& c, const float* x, int pos,
+                          const KVCache& cache, const AttentionScratch& s, float* out, const ThreadPool& pool);
+
+}  // namespace terra

@@ -1,0 +1,17 @@
+// Token embedding and the decoder's positional encodings (shared/terraformer.md §4).
+#pragma once
+
+#include "model/config.h"
+#include "model/weights.h"
+
+namespace terra {
+
+// out = embedding[token] (no scaling, as trax).
+void embed_token(const MatrixRef& embedding, int token, float* out);
+
+// x += positional encoding of absolute position `pos` (counted from 0 at the start token).
+// fixed-base: digit i of pos in base b, times the learned vector [b, i], concatenated over digits
+// and summed over bases; plus start_vec at position 0 only. learned: x += table[pos].
+void add_position(const PositionWeights& w, const ModelConfig& c, int pos, float* x);
+
+}  // namespace terra

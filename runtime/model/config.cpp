@@ -1,0 +1,105 @@
+#include "model/config.h"
+
+#include <string>
+
+namespace terra {
+
+const char* attention_type_name(AttentionType t) {
+  switch (t) {
+    case AttentionType::kDense: return "dense";
+    case AttentionType::kMultConv: return "mult_conv";
+    case AttentionType::kLSH: return "lsh";
+  }
+  return "?";
+}
+
+const char* pos_encoding_name(PosEncoding p) {
+  switch (p) {
+    case PosEncoding::kNone: return "none";
+    case PosEncoding::kFixedBase: return "fixed-base";
+    case PosEncoding::kLearned: return "learned";
+  }
+  return "?";
+}
+
+namespace {
+Status bad(const std::string& field, long long value, const std::string& why) {
+  return Status::Error(ErrorCode::kCorruptModel,
+                       "config field " + field + " = " + std::to_string(value) + ": " + why);
+}
+// Bounds keep every size product well inside 64 bits and reject garbage early.
+Status in_range(const char* field, long long v, long long lo, long long hi) {
+  if (v < lo || v > hi) {
+    return bad(field, v, "must be in [" + std::to_string(lo) + ", " + std::to_string(hi) + "]");
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Status ModelConfig::validate() const {
+  TERRA_RETURN_IF_ERROR(in_range("vocab_size", vocab_size, 1, 1 << 22));
+  TERRA_RETURN_IF_ERROR(in_range("d_model", d_model, 1, 1 << 16));
+  TERRA_RETURN_IF_ERROR(in_range("d_ff", d_ff, 1, 1 << 20));
+  TERRA_RETURN_IF_ERROR(in_range("n_heads", n_heads, 1, 1 << 12));
+  if (d_model % n_heads != 0) return bad("n_heads", n_heads, "must divide d_model " + std::to_string(d_model));
+  TERRA_RETURN_IF_ERROR(in_range("n_encoder_layers", n_encoder_layers, 0, 1024));
+  TERRA_RETURN_IF_ERROR(in_range("n_decoder_layers", n_decoder_layers, 1, 1024));
+  TERRA_RETURN_IF_ERROR(in_range("n_decoder_attention_layers", n_decoder_attention_layers, 1, 2));
+  if (decoder_attention_types.empty()) return bad("decoder_attention_types", 0, "needs at least one entry");
+  if (decoder_attention_types.size() > 1024) {
+    return bad("decoder_attention_types", (long long)decoder_attention_types.size(), "too many entries");
+  }
+  for (AttentionType t : decoder_attention_types) {
+    if (t != AttentionType::kDense && t != AttentionType::kMultConv && t != AttentionType::kLSH) {
+      return bad("decoder_attention_types", int(t), "unknown attention type");
+    }
+  }
+  TERRA_RETURN_IF_ERROR(in_range("ff_sparsity", ff_sparsity, 0, 1 << 20));
+  if (ff_sparsity > 0) {
+    if (d_ff % ff_sparsity != 0) return bad("ff_sparsity", ff_sparsity, "must divide d_ff " + std::to_string(d_ff));
+    TERRA_RETURN_IF_ERROR(in_range("d_lowrank", d_lowrank, 1, 1 << 16));
+  }
+  TERRA_RETURN_IF_ERROR(in_range("sru_layers", sru_layers, 0, 16));
+  if (sru_layers > 0) TERRA_RETURN_IF_ERROR(in_range("sru_width", sru_width, 1, 1 << 16));
+  TERRA_RETURN_IF_ERROR(in_range("qkv_sparsity", qkv_sparsity, 1, 1 << 12));
+  TERRA_RETURN_IF_ERROR(in_range("qkv_kernel_size", qkv_kernel_size, 1, 64));
+  TERRA_RETURN_IF_ERROR(in_range("qkv_length_kernel", qkv_length_kernel, 1, 64));
+  TERRA_RETURN_IF_ERROR(in_range("loss_sparsity", loss_sparsity, 0, 1 << 12));
+  TERRA_RETURN_IF_ERROR(in_range("max_len", max_len, 1, 1 << 24));
+  if (pos_encoding != PosEncoding::kNone && pos_encoding != PosEncoding::kFixedBase &&
+      pos_encoding != PosEncoding::kLearned) {
+    return bad("pos_encoding", int(pos_encoding), "unknown positional encoding");
+  }
+  if (pos_encoding == PosEncoding::kFixedBase) {
+    TERRA_RETURN_IF_ERROR(in_range("pos_n_digits", pos_n_digits, 1, 64));
+    if (d_model % pos_n_digits != 0) {
+      return bad("pos_n_digits", pos_n_digits, "must divide d_model " + std::to_string(d_model));
+    }
+    if (pos_bases.empty() || pos_bases.size() > 64) {
+      return bad("pos_bases", (long long)pos_bases.size(), "needs 1 to 64 bases");
+    }
+    for (int b : pos_bases) TERRA_RETURN_IF_ERROR(in_range("pos_bases[]", b, 2, 1 << 16));
+  }
+  if (!(layernorm_eps > 0.0f && layernorm_eps < 1.0f)) {
+    return Status::Error(ErrorCode::kCorruptModel,
+                         "config field layernorm_eps = " + std::to_string(layernorm_eps) + ": must be in (0, 1)");
+  }
+  return Status::Ok();
+}
+
+Status ModelConfig::check_supported() const {
+  auto unsupported = [](const std::string& what) {
+    return Status::Error(ErrorCode::kUnsupported, what + " is not supported by this runtime version yet");
+  };
+  if (n_encoder_layers > 0) return unsupported("an encoder (n_encoder_layers > 0)");
+  for (AttentionType t : decoder_attention_types) {
+    if (t != AttentionType::kDense) {
+      return unsupported(std::string("attention type '") + attention_type_name(t) + "'");
+    }
+  }
+  if (sru_layers > 0) return unsupported("the FF's SRU branch (ff_use_sru)");
+  if (loss_sparsity > 0) return unsupported("a sparse loss layer (loss_sparsity > 0)");
+  return Status::Ok();
+}
+
+}  // namespace terra

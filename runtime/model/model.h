@@ -1,0 +1,27 @@
+// A model ready to run: the verified file plus its bound weights. Sessions borrow it; it must
+// outlive them. Loading is the only place a model is checked; running trusts what it verified.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "model/model_file.h"
+#include "model/weights.h"
+
+namespace terra {
+
+class Model {
+ public:
+  static Result<std::unique_ptr<Model>> load(const std::string& path);
+
+  const ModelConfig& config() const { return file_->config(); }
+  const TokenizerInfo& tokenizer() const { return file_->tokenizer(); }
+  const ModelFile& file() const { return *file_; }
+  const ModelWeights& weights() const { return weights_; }
+
+ private:
+  std::unique_ptr<ModelFile> file_;
+  ModelWeights weights_;
+};
+
+}  // namespace terra

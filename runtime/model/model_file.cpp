@@ -1,0 +1,185 @@
+#include "model/model_file.h"
+
+#include <limits>
+
+#include "terra_generated.h"
+
+namespace terra {
+
+namespace {
+
+Status corrupt(const std::string& path, const std::string& what) {
+  return Status::Error(ErrorCode::kCorruptModel, path + ": " + what);
+}
+
+template <typename T>
+std::vector<T> to_vector(const flatbuffers::Vector<T>* v) {
+  return v ? std::vector<T>(v->begin(), v->end()) : std::vector<T>{};
+}
+
+ModelConfig config_from_fb(const fb::Config& c) {
+  ModelConfig m;
+  m.vocab_size = c.vocab_size();
+  m.d_model = c.d_model();
+  m.d_ff = c.d_ff();
+  m.n_heads = c.n_heads();
+  m.n_encoder_layers = c.n_encoder_layers();
+  m.n_decoder_layers = c.n_decoder_layers();
+  m.n_decoder_attention_layers = c.n_decoder_attention_layers();
+  m.decoder_attention_types.clear();
+  if (c.decoder_attention_types()) {
+    for (auto t : *c.decoder_attention_types()) m.decoder_attention_types.push_back(AttentionType(t));
+  }
+  m.encoder_attention_type = AttentionType(c.encoder_attention_type());
+  m.ff_sparsity = c.ff_sparsity();
+  m.d_lowrank = c.d_lowrank();
+  m.sru_layers = c.sru_layers();
+  m.sru_width = c.sru_width();
+  m.qkv_sparsity = c.qkv_sparsity();
+  m.qkv_kernel_size = c.qkv_kernel_size();
+  m.qkv_length_kernel = c.qkv_length_kernel();
+  m.loss_sparsity = c.loss_sparsity();
+  m.pos_encoding = PosEncoding(c.pos_encoding());
+  m.pos_bases = to_vector(c.pos_bases());
+  m.pos_n_digits = c.pos_n_digits();
+  m.center_layernorm = c.center_layernorm();
+  m.layernorm_eps = c.layernorm_eps();
+  m.max_len = c.max_len();
+  m.reversible_encoder = c.reversible_encoder();
+  m.lsh_chunk_len = c.lsh_chunk_len();
+  m.lsh_n_buckets = c.lsh_n_buckets();
+  m.lsh_n_hashes = c.lsh_n_hashes();
+  m.lsh_n_chunks_before = c.lsh_n_chunks_before();
+  return m;
+}
+
+}  // namespace
+
+Result<std::unique_ptr<ModelFile>> ModelFile::load(const std::string& path) {
+  auto mapped = platform::MappedFile::open(path);
+  if (!mapped.ok()) return mapped.status();
+  std::unique_ptr<ModelFile> model(new ModelFile());
+  model->file_ = mapped.take();
+  TERRA_RETURN_IF_ERROR(model->parse());
+  return model;
+}
+
+Status ModelFile::parse() {
+  const std::string& p = file_->path();
+  const uint8_t* base = file_->data();
+  const uint64_t size = file_->size();
+  if (size < 8) return corrupt(p, "file of " + std::to_string(size) + " bytes is too short for a model");
+  if (!fb::ModelBufferHasIdentifier(base)) {
+    std::string id(reinterpret_cast<const char*>(base) + 4, 4);
+    for (char& ch : id) {
+      if (ch < 32 || ch > 126) ch = '?';
+    }
+    return corrupt(p, "not a terra model file (identifier '" + id + "', expected '" +
+                          fb::ModelIdentifier() + "')");
+  }
+  // The table sits at the start; the Verifier only asserts on the 2 GiB limit, so bound it here.
+  const size_t table_bytes = size_t(std::min<uint64_t>(size, FLATBUFFERS_MAX_BUFFER_SIZE - 1));
+  flatbuffers::Verifier verifier(base, table_bytes);
+  if (!fb::VerifyModelBuffer(verifier)) {
+    return corrupt(p, "the model table fails FlatBuffer verification (truncated or damaged file)");
+  }
+  const fb::Model* m = fb::GetModel(base);
+  if (m->format_version() != kFormatVersion) {
+    return Status::Error(ErrorCode::kUnsupported,
+                         p + ": format version " + std::to_string(m->format_version()) +
+                             " (this runtime reads version " + std::to_string(kFormatVersion) + ")");
+  }
+  const uint64_t data_offset = m->data_offset(), data_size = m->data_size();
+  if (data_offset % kDataRegionAlignment != 0 || data_offset > size || data_size > size - data_offset) {
+    return corrupt(p, "data region [" + std::to_string(data_offset) + ", +" + std::to_string(data_size) +
+                          ") does not fit in the file of " + std::to_string(size) + " bytes");
+  }
+
+  config_ = config_from_fb(*m->config());
+  Status valid = config_.validate();
+  if (!valid.ok()) return corrupt(p, valid.message());
+
+  if (const fb::Tokenizer* t = m->tokenizer()) {
+    tokenizer_.kind = TokenizerKind(t->kind());
+    tokenizer_.start_id = t->start_id();
+    tokenizer_.end_id = t->end_id();
+    tokenizer_.byte_offset = t->byte_offset();
+  }
+  if (tokenizer_.kind != TokenizerKind::kByte) {
+    return Status::Error(ErrorCode::kUnsupported, p + ": only the byte tokenizer is supported by this runtime version");
+  }
+  if (tokenizer_.start_id < 0 || tokenizer_.start_id >= config_.vocab_size || tokenizer_.end_id < 0 ||
+      tokenizer_.end_id >= config_.vocab_size || tokenizer_.byte_offset < 0 ||
+      int64_t(tokenizer_.byte_offset) + 256 > config_.vocab_size) {
+    return corrupt(p, "tokenizer ids (start " + std::to_string(tokenizer_.start_id) + ", end " +
+                          std::to_string(tokenizer_.end_id) + ", byte offset " +
+                          std::to_string(tokenizer_.byte_offset) + ") do not fit the vocabulary of " +
+                          std::to_string(config_.vocab_size));
+  }
+  if (m->metadata()) {
+    for (const fb::KeyValue* kv : *m->metadata()) {
+      metadata_[kv->key()->str()] = kv->value() ? kv->value()->str() : "";
+    }
+  }
+
+  const uint8_t* data = base + data_offset;
+  for (const fb::Tensor* t : *m->tensors()) {
+    TensorView v;
+    v.name = t->name()->str();
+    if (by_name_.count(v.name)) return corrupt(p, "tensor '" + v.name + "' appears twice");
+    if (t->dtype() != fb::DType::F32 && t->dtype() != fb::DType::F16) {
+      return Status::Error(ErrorCode::kUnsupported, p + ": tensor '" + v.name + "' has dtype " +
+                                                        fb::EnumNameDType(t->dtype()) + ", not supported yet");
+    }
+    v.dtype = DType(t->dtype());
+    if (t->layout() < fb::Layout::MIN || t->layout() > fb::Layout::MAX) {
+      return corrupt(p, "tensor '" + v.name + "' has unknown layout " + std::to_string(int(t->layout())));
+    }
+    v.layout = Layout(t->layout());
+    uint64_t elements = 1;
+    for (int64_t dim : to_vector(t->shape())) {
+      if (dim < 0 || dim > (int64_t(1) << 40) || (dim > 0 && elements > (uint64_t(1) << 62) / uint64_t(dim))) {
+        return corrupt(p, "tensor '" + v.name + "' has an invalid dimension " + std::to_string(dim));
+      }
+      elements *= uint64_t(dim);
+      v.shape.push_back(dim);
+    }
+    v.bytes = t->size();
+    if (v.bytes != elements * dtype_size(v.dtype)) {
+      return corrupt(p, "tensor '" + v.name + "' records " + std::to_string(v.bytes) + " bytes but its shape " +
+                            shape_string(v.shape) + " of " + dtype_name(v.dtype) + " needs " +
+                            std::to_string(elements * dtype_size(v.dtype)));
+    }
+    const uint64_t off = t->offset();
+    if (off % kTensorAlignment != 0 || off > data_size || v.bytes > data_size - off) {
+      return corrupt(p, "tensor '" + v.name + "' at offset " + std::to_string(off) + " (+" +
+                            std::to_string(v.bytes) + " bytes) lies outside the data region of " +
+                            std::to_string(data_size) + " bytes or is misaligned");
+    }
+    v.data = data + off;
+    by_name_[v.name] = tensors_.size();
+    tensors_.push_back(std::move(v));
+  }
+  return Status::Ok();
+}
+
+Result<const TensorView*> ModelFile::find(const TensorSpec& spec) const {
+  const std::string& p = file_->path();
+  auto it = by_name_.find(spec.name);
+  if (it == by_name_.end()) return corrupt(p, "required tensor '" + spec.name + "' is missing");
+  const TensorView& v = tensors_[it->second];
+  if (v.shape != spec.stored_shape) {
+    return corrupt(p, "tensor '" + spec.name + "' has shape " + shape_string(v.shape) + ", expected " +
+                          shape_string(spec.stored_shape) + " from the config");
+  }
+  if (v.layout != spec.layout) {
+    return corrupt(p, "tensor '" + spec.name + "' has layout " + layout_name(v.layout) + ", expected " +
+                          layout_name(spec.layout));
+  }
+  if (!spec.matrix && v.dtype != DType::kF32) {
+    return corrupt(p, "tensor '" + spec.name + "' must be f32, found " + dtype_name(v.dtype));
+  }
+  return &v;
+}
+
+}  // namespace terra

@@ -1,0 +1,69 @@
+// A loaded .terra file: the mapping, the verified FlatBuffer table, the config and views of every
+// tensor's bytes in place (no copies). Loading verifies everything a later read relies on.
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/dtype.h"
+#include "core/status.h"
+#include "model/config.h"
+#include "model/tensor_spec.h"
+#include "platform.h"
+
+namespace terra {
+
+inline constexpr uint32_t kFormatVersion = 1;
+inline constexpr uint64_t kDataRegionAlignment = 4096;  // page-aligned data region
+inline constexpr uint64_t kTensorAlignment = 64;        // each tensor within it
+
+enum class TokenizerKind : uint8_t { kByte = 0, kSentencePiece = 1 };
+
+struct TokenizerInfo {
+  TokenizerKind kind = TokenizerKind::kByte;
+  int start_id = 0;
+  int end_id = 1;
+  int byte_offset = 2;
+};
+
+struct TensorView {
+  std::string name;
+  DType dtype = DType::kF32;
+  Layout layout = Layout::kRowMajor;
+  std::vector<int64_t> shape;
+  const void* data = nullptr;
+  uint64_t bytes = 0;
+  int64_t elements() const {
+    int64_t n = 1;
+    for (int64_t s : shape) n *= s;
+    return n;
+  }
+};
+
+class ModelFile {
+ public:
+  static Result<std::unique_ptr<ModelFile>> load(const std::string& path);
+
+  const std::string& path() const { return file_->path(); }
+  uint64_t file_size() const { return file_->size(); }
+  const ModelConfig& config() const { return config_; }
+  const TokenizerInfo& tokenizer() const { return tokenizer_; }
+  const std::map<std::string, std::string>& metadata() const { return metadata_; }
+  const std::vector<TensorView>& tensors() const { return tensors_; }
+  // The tensor `name`, checked against the expected stored shape, layout and dtypes.
+  Result<const TensorView*> find(const TensorSpec& spec) const;
+
+ private:
+  Status parse();
+  std::unique_ptr<platform::MappedFile> file_;
+  ModelConfig config_;
+  TokenizerInfo tokenizer_;
+  std::map<std::string, std::string> metadata_;
+  std::vector<TensorView> tensors_;
+  std::map<std::string, size_t> by_name_;
+};
+
+}  // namespace terra

@@ -1,0 +1,38 @@
+// The one table of which tensors a model has, for the converter (what to read from a checkpoint
+// and how to re-lay it) and the loader (what must be in a model file, in which shape).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "model/config.h"
+
+namespace terra {
+
+enum class Layout : uint8_t { kRowMajor = 0, kOutIn = 1, kNeuronMajor = 2 };
+
+// How the converter turns the checkpoint (trax) order into the stored order.
+enum class Transform : uint8_t {
+  kCopy,          // same order
+  kTranspose2D,   // source seen as [shape[0], rest] -> [rest, shape[0]]
+  kSwapFirstTwo,  // [a, b, c] -> [b, a, c]
+};
+
+struct TensorSpec {
+  std::string name;
+  std::vector<int64_t> source_shape;  // in the checkpoint (trax order)
+  std::vector<int64_t> stored_shape;  // in the model file
+  Layout layout = Layout::kRowMajor;
+  Transform transform = Transform::kCopy;
+  bool matrix = false;  // weight matrices and the embedding take the file's dtype; the rest stay f32
+};
+
+const char* layout_name(Layout l);
+
+// Every tensor of a decoder-only language model with this config, in file order.
+std::vector<TensorSpec> model_tensors(const ModelConfig& config);
+
+std::string shape_string(const std::vector<int64_t>& shape);
+
+}  // namespace terra

@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# Installs the Debian packages terra builds, tests and runs with. Idempotent: quiet and
+# fast when everything is already installed.
+set -euo pipefail
+
+# Runtime and build: compilers, CMake, and the libraries the C++ code links.
+BUILD_PKGS=(g++ cmake make pkg-config
+  libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
+  libflatbuffers-dev flatbuffers-compiler
+  nlohmann-json3-dev libcli11-dev)
+# Tests: Catch2 v2 and the PyTorch reference that produces golden data.
+TEST_PKGS=(catch2 python3 python3-torch python3-numpy libopenblas0-pthread)
+
+want=("${BUILD_PKGS[@]}")
+if [[ "${1:-}" == "--test" ]]; then want+=("${TEST_PKGS[@]}"); fi
+
+missing=()
+for p in "${want[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
+    missing+=("$p")
+  fi
+done
+if ((${#missing[@]} == 0)); then exit 0; fi
+
+SUDO=""
+if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+echo "setup: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
