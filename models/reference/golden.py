@@ -7,6 +7,8 @@ DIR/golden.safetensors:
   tokens      I32 [T]     tokens[0] = 0 (start id), the rest uniform in [2, V)
   logits      F32 [T, V]  float64 reference over the whole sequence (positions 0..T-1)
   ff_units.L  I32 [T, B]  selected unit per block, for every sparse-FF decoder layer L
+  logits_f16w, ff_units_f16w.L  the same with the weights a `terra-convert --dtype f16` file holds
+              (weight matrices and the embedding) rounded to float16, computed in float64
 """
 import argparse
 import json
@@ -42,12 +44,23 @@ for L, layer in enumerate(model.decoder.layers):
             margins[L] = (top2[..., 0] - top2[..., 1]).min().item()
         layer.ff.register_forward_hook(record)
 
+# The converter's f16 rule: matrices (kernels, sparse-FF m1/m2/w1/w2) and the embedding.
+F16_SUFFIXES = ('.kernel', '.m1', '.m2', '.w1', '.w2')
+model16 = load_checkpoint(args.out)
+with torch.no_grad():
+    for name, p in model16.named_parameters():
+        if name == 'embedding' or name.endswith(F16_SUFFIXES):
+            p.copy_(p.half().double())
+
 with torch.no_grad():
     logits, units = model(tokens)
     logits32, units32 = load_checkpoint(args.out, torch.float32)(tokens)
+    logits16, units16 = model16(tokens)
 
 golden = {'tokens': tokens.numpy().astype(np.int32), 'logits': logits.numpy().astype(np.float32)}
 golden.update({f'ff_units.{L}': u.numpy().astype(np.int32) for L, u in units.items()})
+golden['logits_f16w'] = logits16.numpy().astype(np.float32)
+golden.update({f'ff_units_f16w.{L}': u.numpy().astype(np.int32) for L, u in units16.items()})
 write_safetensors(os.path.join(args.out, 'golden.safetensors'), golden,
                   {'seed': str(args.seed), 'config': os.path.basename(args.config)})
 
