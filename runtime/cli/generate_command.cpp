@@ -6,6 +6,7 @@
 
 #include "platform.h"
 #include "tokenizer/byte_tokenizer.h"
+#include "tokenizer/utf8_stream.h"
 
 namespace terra::cli {
 
@@ -53,14 +54,17 @@ int run_generate(const GenerateArgs& args) {
 
   const double t_decode = platform::monotonic_seconds();
   int generated = 0;
-  std::string piece;
+  std::string piece, text;
+  Utf8Stream printable;
   while (generated < args.n_tokens) {
     const int token = sampler.value()->sample(s.logits());
     ++generated;
-    if (token == tokenizer.end_id()) break;
+    if (token == tokenizer.end_id() && !args.ignore_end) break;
     piece.clear();
     if (tokenizer.decode(token, &piece)) {
-      std::fwrite(piece.data(), 1, piece.size(), stdout);
+      text.clear();
+      for (unsigned char b : piece) printable.push(b, &text);
+      std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
     }
     if (generated == args.n_tokens) break;  // no need to run the model for a token never sampled
@@ -68,7 +72,10 @@ int run_generate(const GenerateArgs& args) {
     if (!st.ok()) return fail(st);
   }
   const double decode_seconds = platform::monotonic_seconds() - t_decode;
-  std::fputc('\n', stdout);
+  text.clear();
+  printable.finish(&text);
+  text.push_back('\n');
+  std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
 
   std::fprintf(stderr,

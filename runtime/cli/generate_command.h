@@ -14,6 +14,7 @@ struct GenerateArgs {
   SessionOptions session;
   SamplerOptions sampler;
   bool seed_given = false;
+  bool ignore_end = false;  // keep going past the end token (benchmarks, random models)
 };
 
 // Streams the continuation of the prompt to stdout, statistics to stderr. Returns an exit code.

@@ -17,6 +17,7 @@ int main(int argc, char** argv) {
   generate->add_option("--top-k", gen.sampler.top_k, "keep the k most likely tokens (0 = all)")->capture_default_str();
   generate->add_option("--top-p", gen.sampler.top_p, "nucleus probability mass")->capture_default_str();
   CLI::Option* seed = generate->add_option("--seed", gen.sampler.seed, "random seed (default: random)");
+  generate->add_flag("--ignore-eos", gen.ignore_end, "do not stop at the end token");
   generate->add_option("-t,--threads", gen.session.threads, "threads")->capture_default_str();
   generate->add_option("-c,--max-context", gen.session.max_context,
                        "context tokens the session plans for (0 = model max_len, at most 4096)")
