@@ -22,9 +22,11 @@ bool ends_with(const std::string& s, const std::string& tail) {
 
 std::string kind_of(const std::string& name, bool sparse_ff) {
   if (name == "embedding") return "embedding";
-  if (name.rfind("decoder.pos.", 0) == 0) return "positional";
+  if (name.find(".pos.") != std::string::npos) return "positional";
   if (name.find(".norm.") != std::string::npos) return "layernorm";
+  if (name.find(".sru.") != std::string::npos) return "SRU branch";
   if (name.find(".attn.") != std::string::npos) return "attention";
+  if (name.rfind("encoder.out_", 0) == 0) return "encoder output";
   if (name.rfind("loss.", 0) == 0) return "loss layer";
   if (!sparse_ff) return "dense feed-forward";
   if (ends_with(name, ".m1") || ends_with(name, ".m2") || ends_with(name, ".mb")) return "sparse FF controller";
@@ -71,6 +73,18 @@ std::vector<float> relayout(const TensorSpec& spec, const std::vector<float>& sr
         for (int64_t j = 0; j < b; ++j) {
           const float* from = &src[size_t((i * b + j) * c)];
           std::copy(from, from + c, &out[size_t((j * a + i) * c)]);
+        }
+      }
+      return out;
+    }
+    case Transform::kTransposeLast2: {
+      const int64_t o = s.back(), i = s[s.size() - 2], taps = int64_t(src.size()) / (i * o);
+      std::vector<float> out(src.size());
+      for (int64_t t = 0; t < taps; ++t) {
+        const float* from = &src[size_t(t * i * o)];
+        float* to = &out[size_t(t * i * o)];
+        for (int64_t r = 0; r < i; ++r) {
+          for (int64_t c = 0; c < o; ++c) to[c * i + r] = from[r * o + c];
         }
       }
       return out;
@@ -129,6 +143,11 @@ TensorSource random_source(const ModelConfig& config, uint64_t seed) {
       for (float& x : v) x = u(*rng);
     } else if (n == "decoder.pos.start_vec" || n == "decoder.pos.table") {
       fill_normal(0, 0.5f);
+    } else if (ends_with(n, ".gating")) {
+      fill_normal(0, 0.5f);  // trax's FactoredDense initializer
+    } else if (spec.transform == Transform::kTransposeLast2) {
+      const auto& sh = spec.source_shape;  // conv kernel [lk, kw, M, M]: fan-in lk * kw * M
+      fill_normal(0, 1.0f / std::sqrt(float(sh[0] * sh[1] * sh[2])));
     } else if (ends_with(n, ".scale")) {
       fill_normal(1, 0.1f);
     } else if (ends_with(n, ".bias") || ends_with(n, ".mb") || ends_with(n, ".b2")) {

@@ -165,7 +165,7 @@ TEST_CASE("bad tokens and full contexts are errors that change nothing", "[error
   const int five[] = {1, 2, 3, 4, 5};
   Status st = s.prefill(five, 5);
   CHECK(st.code() == ErrorCode::kOutOfRange);
-  CHECK_THAT(st.message(), Catch::Contains("context of 4 tokens"));
+  CHECK_THAT(st.message(), Catch::Contains("context of 4 positions"));
   CHECK(s.position() == 0);
   REQUIRE(s.prefill(five, 4).ok());
   st = s.step(7);

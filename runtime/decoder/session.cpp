@@ -3,78 +3,121 @@
 #include <algorithm>
 #include <utility>
 
-#include "kernels/matvec.h"
 #include "kernels/vector_ops.h"
+#include "layers/attention_multconv.h"
 #include "layers/embedding.h"
+#include "layers/loss.h"
 
 namespace terra {
 
 Result<std::unique_ptr<Session>> Session::create(const Model& model, const SessionOptions& options) {
   const ModelConfig& c = model.config();
+  auto invalid = [](const std::string& what) { return Status::Error(ErrorCode::kInvalidArgument, what); };
   if (options.threads < 1 || options.threads > 256) {
-    return Status::Error(ErrorCode::kInvalidArgument,
-                         "threads = " + std::to_string(options.threads) + ": must be in [1, 256]");
+    return invalid("threads = " + std::to_string(options.threads) + ": must be in [1, 256]");
   }
-  int max_context = options.max_context;
-  if (max_context == 0) max_context = std::min(c.max_len, 4096);
+  const int max_context = options.max_context == 0 ? std::min(c.max_len, 4096) : options.max_context;
   if (max_context < 1 || max_context > (1 << 24)) {
-    return Status::Error(ErrorCode::kInvalidArgument,
-                         "max context = " + std::to_string(max_context) + ": must be in [1, 16777216]");
+    return invalid("max context = " + std::to_string(max_context) + ": must be in [1, 16777216]");
   }
-  if (c.pos_encoding == PosEncoding::kLearned && max_context > c.max_len) {
-    return Status::Error(ErrorCode::kInvalidArgument,
-                         "max context = " + std::to_string(max_context) + " exceeds the model's learned position table of " +
-                             std::to_string(c.max_len));
+  const bool has_encoder = c.n_encoder_layers > 0;
+  const int max_input = !has_encoder ? 0 : options.max_input == 0 ? max_context : options.max_input;
+  if (max_input < 0 || max_input > max_context) {
+    return invalid("max input = " + std::to_string(max_input) + ": must be in [0, max context " +
+                   std::to_string(max_context) + "]");
   }
-  std::unique_ptr<Session> s(new Session(model, options, max_context));
+  if (c.pos_encoding == PosEncoding::kLearned && std::max(max_context - max_input, max_input) > c.max_len) {
+    return invalid("max context = " + std::to_string(max_context) + " exceeds the model's learned position table of " +
+                   std::to_string(c.max_len));
+  }
+  std::unique_ptr<Session> s(new Session(model, options, max_context, max_input));
   TERRA_RETURN_IF_ERROR(s->plan());
   return s;
 }
 
-Session::Session(const Model& model, const SessionOptions& options, int max_context)
-    : model_(model),
-      config_(model.config()),
+Session::Session(const Model& model, const SessionOptions& options, int max_context, int max_input)
+    : config_(model.config()),
       weights_(model.weights()),
       max_context_(max_context),
+      max_input_(max_input),
       pool_(size_t(options.threads)) {}
 
 Status Session::plan() {
   const ModelConfig& c = config_;
-  const size_t d = size_t(c.d_model), f = size_t(c.d_ff), ctx = size_t(max_context_);
-  const size_t F = sizeof(float);
-  const size_t a = arena_.reserve(d * F), b = arena_.reserve(d * F);
-  const size_t normed = arena_.reserve(d * F), branch = arena_.reserve(d * F);
-  const size_t logits = arena_.reserve(size_t(c.vocab_size) * F);
-  const size_t q = arena_.reserve(d * F), context = arena_.reserve(d * F), scores = arena_.reserve(ctx * F);
-  const size_t n_kv = size_t(c.n_decoder_layers) * size_t(c.n_decoder_attention_layers);
-  std::vector<std::pair<size_t, size_t>> kv;
-  for (size_t i = 0; i < n_kv; ++i) kv.emplace_back(arena_.reserve(ctx * d * F), arena_.reserve(ctx * d * F));
-  const bool sparse = c.ff_sparsity > 0;
-  const size_t hidden = sparse ? 0 : arena_.reserve(f * F);
-  struct SparseOffsets { size_t lowrank, logits, active, selected; };
-  std::vector<SparseOffsets> sff;
-  if (sparse) {
-    const size_t B = size_t(c.ff_blocks());
-    for (int L = 0; L < c.n_decoder_layers; ++L) {
-      sff.push_back({arena_.reserve(size_t(c.d_lowrank) * F), arena_.reserve(f * F), arena_.reserve(B * F),
-                     arena_.reserve(B * sizeof(int32_t))});
+  const size_t F = sizeof(float), d = size_t(c.d_model), ctx = size_t(max_context_), in = size_t(max_input_);
+  const size_t sru = size_t(c.sru_layers) * size_t(c.sru_width), B = size_t(c.ff_blocks());
+  const size_t S = size_t(std::max(c.qkv_sparsity, 1));
+  // Pass 1 records offsets; pass 2, after the one allocation, turns them into pointers.
+  struct Slot { size_t offset; float** f; int32_t** i; };
+  std::vector<Slot> slots;
+  auto want = [&](float** p, size_t floats) { slots.push_back({arena_.reserve(floats * F), p, nullptr}); };
+  auto want_int = [&](int32_t** p, size_t n) { slots.push_back({arena_.reserve(n * 4), nullptr, p}); };
+
+  want(&stream_a_, d);
+  want(&stream_b_, d);
+  want(&normed_, d);
+  want(&branch_, d);
+  want(&logits_, size_t(c.vocab_size));
+  if (c.loss_sparsity > 0) want(&loss_gated_, size_t(c.loss_sparsity) * d);
+  want(&attn_.q, d);
+  want(&attn_.context, d);
+  want(&attn_.scores, std::max(ctx, in));
+  want(&attn_.gated, S * d);
+  want(&ff_.normed, d);
+  want(&ff_.branch, d);
+  if (c.ff_sparsity == 0) want(&ff_.dense.hidden, size_t(c.d_ff));
+  if (sru > 0) {
+    want(&ff_.sru.normed, d);
+    want(&ff_.sru.h, size_t(c.sru_width));
+    want(&ff_.sru.gates, 3 * size_t(c.sru_width));
+  }
+  auto want_sparse = [&](SparseFFScratch* s) {
+    if (B == 0) return;
+    want(&s->lowrank, size_t(c.d_lowrank));
+    want(&s->logits, size_t(c.d_ff));
+    want(&s->active, B);
+    want_int(&s->selected, B);
+  };
+  layers_.resize(size_t(c.n_decoder_layers));
+  for (int L = 0; L < c.n_decoder_layers; ++L) {
+    LayerState& st = layers_[size_t(L)];
+    st.kv.resize(size_t(c.n_decoder_attention_layers));
+    st.u_history.assign(size_t(c.n_decoder_attention_layers), nullptr);
+    for (size_t k = 0; k < st.kv.size(); ++k) {
+      want(&st.kv[k].k, ctx * d);
+      want(&st.kv[k].v, ctx * d);
+      if (c.decoder_attention_type(L) == AttentionType::kMultConv) {
+        want(&st.u_history[k], size_t(c.qkv_length_kernel) * d);
+      }
     }
+    if (sru > 0) want(&st.sru, sru);
+    want_sparse(&st.sparse);
+  }
+  if (in > 0) {
+    want(&encoder_.x, in * d);
+    want(&encoder_.y, in * d);
+    want(&encoder_.q, in * d);
+    want(&encoder_.kv.k, in * d);
+    want(&encoder_.kv.v, in * d);
+    want(&encoder_.row, d);
+    if (sru > 0) want(&encoder_.sru_state, sru);
+    want_sparse(&encoder_.sparse);
   }
   TERRA_RETURN_IF_ERROR(arena_.allocate());
-
-  stream_a_ = arena_.at<float>(a);
-  stream_b_ = arena_.at<float>(b);
-  normed_ = arena_.at<float>(normed);
-  branch_ = arena_.at<float>(branch);
-  logits_ = arena_.at<float>(logits);
-  attn_ = {arena_.at<float>(q), arena_.at<float>(context), arena_.at<float>(scores)};
-  for (auto [k, v] : kv) kv_.push_back({arena_.at<float>(k), arena_.at<float>(v)});
-  if (!sparse) dense_ff_.hidden = arena_.at<float>(hidden);
-  for (const SparseOffsets& o : sff) {
-    sparse_ff_.push_back({arena_.at<float>(o.lowrank), arena_.at<float>(o.logits), arena_.at<float>(o.active),
-                          arena_.at<int32_t>(o.selected)});
+  for (const Slot& s : slots) {
+    if (s.f) *s.f = arena_.at<float>(s.offset);
+    if (s.i) *s.i = arena_.at<int32_t>(s.offset);
   }
   return Status::Ok();
+}
+
+void Session::reset() {
+  position_ = 0;
+  prefix_ = 0;
+  const size_t sru = size_t(config_.sru_layers) * size_t(config_.sru_width);
+  for (LayerState& st : layers_) {
+    if (st.sru) std::fill(st.sru, st.sru + sru, 0.0f);  // the recurrence starts from zero
+  }
 }
 
 Status Session::check_token(int token) const {
@@ -86,13 +129,38 @@ Status Session::check_token(int token) const {
   return Status::Ok();
 }
 
+Status Session::encode(const int* tokens, size_t count) {
+  if (config_.n_encoder_layers == 0) {
+    return Status::Error(ErrorCode::kInvalidArgument, "this model has no encoder: give the text as a prompt");
+  }
+  for (size_t i = 0; i < count; ++i) TERRA_RETURN_IF_ERROR(check_token(tokens[i]));
+  if (count > size_t(max_input_)) {
+    return Status::Error(ErrorCode::kOutOfRange, "an input of " + std::to_string(count) +
+                                                     " tokens exceeds this session's maximum input of " +
+                                                     std::to_string(max_input_) + " tokens");
+  }
+  if (config_.pos_encoding == PosEncoding::kLearned && count > size_t(config_.max_len)) {
+    return Status::Error(ErrorCode::kOutOfRange, "an input of " + std::to_string(count) +
+                                                     " tokens exceeds the learned position table of " +
+                                                     std::to_string(config_.max_len));
+  }
+  reset();
+  if (count == 0) return Status::Ok();
+  const EncoderOutput out =
+      run_encoder(weights_, config_, tokens, int(count), encoder_, attn_, ff_, pool_);
+  const int64_t d = config_.d_model;
+  for (size_t t = 0; t < count; ++t) decode_position(out.first + t * d, out.second + t * d, false);
+  prefix_ = int(count);
+  return Status::Ok();
+}
+
 Status Session::step(int token) {
   TERRA_RETURN_IF_ERROR(check_token(token));
   if (position_ >= max_context_) {
     return Status::Error(ErrorCode::kOutOfRange, "the context is full: this session holds " +
-                                                     std::to_string(max_context_) + " tokens");
+                                                     std::to_string(max_context_) + " positions");
   }
-  forward(token, true);
+  embed_and_decode(token, true);
   return Status::Ok();
 }
 
@@ -102,45 +170,49 @@ Status Session::prefill(const int* tokens, size_t count) {
   if (count > size_t(max_context_ - position_)) {
     return Status::Error(ErrorCode::kOutOfRange,
                          "a prompt of " + std::to_string(count) + " tokens after " + std::to_string(position_) +
-                             " does not fit this session's context of " + std::to_string(max_context_) + " tokens");
+                             " positions does not fit this session's context of " + std::to_string(max_context_) +
+                             " positions");
   }
-  for (size_t i = 0; i < count; ++i) forward(tokens[i], i + 1 == count);
+  for (size_t i = 0; i < count; ++i) embed_and_decode(tokens[i], i + 1 == count);
   return Status::Ok();
 }
 
 const int32_t* Session::selected_units(int layer) const {
-  if (layer < 0 || size_t(layer) >= sparse_ff_.size()) return nullptr;
-  return sparse_ff_[size_t(layer)].selected;
+  if (layer < 0 || size_t(layer) >= layers_.size()) return nullptr;
+  return layers_[size_t(layer)].sparse.selected;
 }
 
-void Session::forward(int token, bool want_logits) {
+void Session::embed_and_decode(int token, bool want_logits) {
+  embed_token(weights_.embedding, token, normed_);
+  add_position(weights_.decoder_pos, config_, position_ - prefix_, normed_);  // decoder positions count from 0
+  decode_position(normed_, normed_, want_logits);
+}
+
+void Session::decode_position(const float* first, const float* second, bool want_logits) {
   const ModelConfig& c = config_;
   const size_t d = size_t(c.d_model);
   const int pos = position_;
-
-  embed_token(weights_.embedding, token, stream_a_);
-  add_position(weights_.pos, c, pos, stream_a_);
-  std::copy(stream_a_, stream_a_ + d, stream_b_);
+  std::copy(first, first + d, stream_a_);
+  std::copy(second, second + d, stream_b_);
 
   // Reversible half-residual: x += F(LN(y)), then the streams swap roles.
   float* x = stream_a_;
   float* y = stream_b_;
-  for (int L = 0; L < c.n_decoder_layers; ++L) {
-    const DecoderLayerWeights& lw = weights_.layers[size_t(L)];
-    for (int k = 0; k < c.n_decoder_attention_layers; ++k) {
-      const AttentionWeights& aw = lw.attention[size_t(k)];
+  for (size_t L = 0; L < layers_.size(); ++L) {
+    const LayerWeights& lw = weights_.decoder[L];
+    LayerState& st = layers_[L];
+    for (size_t k = 0; k < lw.attention.size(); ++k) {
+      const AttentionWeights& aw = lw.attention[k];
       layer_norm(y, aw.norm.scale, aw.norm.bias, c.layernorm_eps, d, normed_);
-      const KVCache& cache = kv_[size_t(L) * size_t(c.n_decoder_attention_layers) + size_t(k)];
-      dense_attention_step(aw, c, normed_, pos, cache, attn_, branch_, pool_);
+      if (aw.type == AttentionType::kMultConv) {
+        multconv_attention_step(aw, c, normed_, pos, st.kv[k], st.u_history[k], attn_, branch_, pool_);
+      } else {
+        dense_attention_step(aw, c, normed_, pos, st.kv[k], attn_, branch_, pool_);
+      }
       add_inplace(x, branch_, d);
       std::swap(x, y);
     }
-    layer_norm(y, lw.ff.norm.scale, lw.ff.norm.bias, c.layernorm_eps, d, normed_);
-    if (lw.ff.sparse) {
-      sparse_ff_step(lw.ff.sff, normed_, sparse_ff_[size_t(L)], branch_, pool_);
-    } else {
-      dense_ff_step(lw.ff, normed_, dense_ff_, branch_, pool_);
-    }
+    feed_forward_step(lw.ff, c.layernorm_eps, y, ff_, st.sparse, st.sru, branch_, pool_);
     add_inplace(x, branch_, d);
     std::swap(x, y);
   }
@@ -149,7 +221,7 @@ void Session::forward(int token, bool want_logits) {
 
   for (size_t i = 0; i < d; ++i) branch_[i] = (x[i] + y[i]) * 0.5f;
   layer_norm(branch_, weights_.out_norm.scale, weights_.out_norm.bias, c.layernorm_eps, d, normed_);
-  matvec(weights_.loss.w, normed_, weights_.loss.bias, logits_, pool_);
+  loss_step(weights_.loss, normed_, loss_gated_, logits_, pool_);
 }
 
 }  // namespace terra

@@ -1,10 +1,13 @@
-// A decoding session: the state of one sequence (KV caches, streams, scratch) in one arena
-// planned at creation from the config and the maximum context. step() and prefill() allocate
-// nothing; they read the mapped weights and write only into the arena.
+// A decoding session: the state of one sequence (KV caches, convolution and SRU state, scratch)
+// in one arena planned at creation from the config and the maximum lengths. encode(), step()
+// and prefill() allocate nothing; they read the mapped weights and write only into the arena.
 //
-// A token's path: step(token) -> embed + position -> for each decoder layer: attention
-// half-residuals, then the FF half-residual (reversible two-stream swaps) -> LN((a+b)/2) ->
-// loss layer -> logits().
+// A token's path: step(token) -> embedding + decoder position -> decode_position(): for each
+// decoder layer, its attention half-residuals (dense or multiplicative-conv), then the FF
+// half-residual (dense or sparse FF, plus the SRU branch), each followed by the reversible
+// streams' swap -> LN((a+b)/2) -> loss layer (dense or factored) -> logits().
+// Encoder–decoder models first encode(input): the encoder's outputs go through the same decoder
+// stack as its first positions (trax concatenates them; no cross-attention).
 #pragma once
 
 #include <cstdint>
@@ -14,6 +17,7 @@
 #include "core/arena.h"
 #include "core/status.h"
 #include "core/thread_pool.h"
+#include "encoder/encoder.h"
 #include "layers/attention_dense.h"
 #include "layers/feed_forward.h"
 #include "model/model.h"
@@ -21,53 +25,69 @@
 namespace terra {
 
 struct SessionOptions {
-  int max_context = 0;  // tokens; 0 = the model's max_len capped at 4096
+  int max_context = 0;  // positions of the decoder stack (input + generated); 0 = max_len capped at 4096
   int threads = 1;
+  int max_input = 0;    // encoder–decoder models: longest input; 0 = max_context
 };
 
 class Session {
  public:
   static Result<std::unique_ptr<Session>> create(const Model& model, const SessionOptions& options);
 
+  // Encoder–decoder models: starts a new sequence from this input (the session is reset).
+  Status encode(const int* tokens, size_t count);
   // Feeds one token at the next position and computes its logits.
   Status step(int token);
   // Feeds tokens in order; logits() then holds those of the last one.
   Status prefill(const int* tokens, size_t count);
   // Forgets the sequence; the next token is position 0.
-  void reset() { position_ = 0; }
+  void reset();
 
   const float* logits() const { return logits_; }
   int vocab_size() const { return config_.vocab_size; }
-  int position() const { return position_; }
+  int position() const { return position_; }  // positions in the decoder stack, input included
+  int input_length() const { return prefix_; }
   int max_context() const { return max_context_; }
+  int max_input() const { return max_input_; }
   size_t arena_bytes() const { return arena_.size(); }
   size_t threads() const { return pool_.threads(); }
-  // Units the sparse FF of `layer` chose for the last token (B entries), or null for a dense FF.
+  // Units the sparse FF of decoder `layer` chose at the last position (B entries), or null.
   const int32_t* selected_units(int layer) const;
 
  private:
-  Session(const Model& model, const SessionOptions& options, int max_context);
+  struct LayerState {
+    std::vector<KVCache> kv;        // per attention sub-layer
+    std::vector<float*> u_history;  // per attention sub-layer: mult_conv's last rows, else null
+    float* sru = nullptr;           // [cells * width]
+    SparseFFScratch sparse;         // keeps its last choice for selected_units()
+  };
+
+  Session(const Model& model, const SessionOptions& options, int max_context, int max_input);
   Status plan();
   Status check_token(int token) const;
-  void forward(int token, bool want_logits);
+  // Runs one position through the decoder stack from the two streams' initial values.
+  void decode_position(const float* first, const float* second, bool want_logits);
+  void embed_and_decode(int token, bool want_logits);
 
-  const Model& model_;
   const ModelConfig& config_;
   const ModelWeights& weights_;
   int max_context_;
+  int max_input_;
   int position_ = 0;
+  int prefix_ = 0;  // encoder positions at the start of the decoder stack
   ThreadPool pool_;
   Arena arena_;
 
   float* stream_a_ = nullptr;  // the two reversible residual streams, [d] each
   float* stream_b_ = nullptr;
-  float* normed_ = nullptr;     // LayerNorm output, [d]
-  float* branch_ = nullptr;     // a half-residual's branch output, [d]
-  float* logits_ = nullptr;     // [V]
-  std::vector<KVCache> kv_;     // one per (layer, attention sub-layer)
+  float* normed_ = nullptr;    // LayerNorm output, [d]
+  float* branch_ = nullptr;    // a half-residual's branch output, [d]
+  float* logits_ = nullptr;    // [V]
+  float* loss_gated_ = nullptr;  // [loss_sparsity * d]
+  std::vector<LayerState> layers_;
   AttentionScratch attn_;
-  DenseFFScratch dense_ff_;
-  std::vector<SparseFFScratch> sparse_ff_;  // per layer, so each keeps its last choice
+  FeedForwardScratch ff_;
+  EncoderBuffers encoder_;
 };
 
 }  // namespace terra

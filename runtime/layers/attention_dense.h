@@ -2,20 +2,17 @@
 #pragma once
 
 #include "core/thread_pool.h"
+#include "layers/attention_core.h"
 #include "model/config.h"
 #include "model/weights.h"
 
 namespace terra {
 
-struct KVCache {
-  float* k = nullptr;  // [max_context, d]: row t is the key of position t
-  float* v = nullptr;  // [max_context, d]
-};
-
 struct AttentionScratch {
-  float* q = nullptr;       // [d]
+  float* q = nullptr;        // [d]
   float* context = nullptr;  // [d]
-  float* scores = nullptr;  // [max_context]
+  float* scores = nullptr;   // [max_context]
+  float* gated = nullptr;    // [S * d]: mult_conv's gated copies of the input
 };
 
 // Writes the key and value of position `pos` into the cache, attends over positions 0..pos and

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "core/thread_pool.h"
+#include "layers/sru.h"
 #include "model/weights.h"
 
 namespace terra {
@@ -27,5 +28,17 @@ struct SparseFFScratch {
 // only those B rows of w1 and w2 are read: out = b2 + Σ_i relu(x · w1[i, j_i]) w2[i, j_i].
 void sparse_ff_step(const SparseFFWeights& w, const float* x, const SparseFFScratch& s, float* out,
                     const ThreadPool& pool);
+
+struct FeedForwardScratch {
+  float* normed = nullptr;  // [d]
+  float* branch = nullptr;  // [d]: the SRU branch's output
+  DenseFFScratch dense;
+  SruScratch sru;
+};
+
+// The feed-forward half-residual's branch: FF(LN(x)) (+ the SRU branch of x when the model has
+// one). sparse: this layer's controller scratch (keeps its choices); sru_state: this layer's.
+void feed_forward_step(const FeedForwardWeights& w, float eps, const float* x, const FeedForwardScratch& s,
+                       const SparseFFScratch& sparse, float* sru_state, float* out, const ThreadPool& pool);
 
 }  // namespace terra

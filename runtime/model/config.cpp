@@ -61,10 +61,21 @@ Status ModelConfig::validate() const {
   }
   TERRA_RETURN_IF_ERROR(in_range("sru_layers", sru_layers, 0, 16));
   if (sru_layers > 0) TERRA_RETURN_IF_ERROR(in_range("sru_width", sru_width, 1, 1 << 16));
+  if (encoder_attention_type != AttentionType::kDense && encoder_attention_type != AttentionType::kMultConv &&
+      encoder_attention_type != AttentionType::kLSH) {
+    return bad("encoder_attention_type", int(encoder_attention_type), "unknown attention type");
+  }
   TERRA_RETURN_IF_ERROR(in_range("qkv_sparsity", qkv_sparsity, 1, 1 << 12));
-  TERRA_RETURN_IF_ERROR(in_range("qkv_kernel_size", qkv_kernel_size, 1, 64));
+  if (d_model % qkv_sparsity != 0) {
+    return bad("qkv_sparsity", qkv_sparsity, "must divide d_model " + std::to_string(d_model));
+  }
+  TERRA_RETURN_IF_ERROR(in_range("qkv_kernel_size", qkv_kernel_size, 1, 63));
+  if (qkv_kernel_size % 2 == 0) return bad("qkv_kernel_size", qkv_kernel_size, "must be odd (trax pads it evenly)");
   TERRA_RETURN_IF_ERROR(in_range("qkv_length_kernel", qkv_length_kernel, 1, 64));
   TERRA_RETURN_IF_ERROR(in_range("loss_sparsity", loss_sparsity, 0, 1 << 12));
+  if (loss_sparsity > 0 && vocab_size % loss_sparsity != 0) {
+    return bad("loss_sparsity", loss_sparsity, "must divide vocab_size " + std::to_string(vocab_size));
+  }
   TERRA_RETURN_IF_ERROR(in_range("max_len", max_len, 1, 1 << 24));
   if (pos_encoding != PosEncoding::kNone && pos_encoding != PosEncoding::kFixedBase &&
       pos_encoding != PosEncoding::kLearned) {
@@ -91,14 +102,12 @@ Status ModelConfig::check_supported() const {
   auto unsupported = [](const std::string& what) {
     return Status::Error(ErrorCode::kUnsupported, what + " is not supported by this runtime version yet");
   };
-  if (n_encoder_layers > 0) return unsupported("an encoder (n_encoder_layers > 0)");
   for (AttentionType t : decoder_attention_types) {
-    if (t != AttentionType::kDense) {
-      return unsupported(std::string("attention type '") + attention_type_name(t) + "'");
-    }
+    if (t == AttentionType::kLSH) return unsupported("attention type 'lsh' (LSH self-attention)");
   }
-  if (sru_layers > 0) return unsupported("the FF's SRU branch (ff_use_sru)");
-  if (loss_sparsity > 0) return unsupported("a sparse loss layer (loss_sparsity > 0)");
+  if (n_encoder_layers > 0 && encoder_attention_type != AttentionType::kDense) {
+    return unsupported(std::string("encoder attention type '") + attention_type_name(encoder_attention_type) + "'");
+  }
   return Status::Ok();
 }
 

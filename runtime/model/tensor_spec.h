@@ -17,6 +17,7 @@ enum class Transform : uint8_t {
   kCopy,          // same order
   kTranspose2D,   // source seen as [shape[0], rest] -> [rest, shape[0]]
   kSwapFirstTwo,  // [a, b, c] -> [b, a, c]
+  kTransposeLast2,  // [..., i, o] -> [..., o, i]
 };
 
 struct TensorSpec {
@@ -30,7 +31,7 @@ struct TensorSpec {
 
 const char* layout_name(Layout l);
 
-// Every tensor of a decoder-only language model with this config, in file order.
+// Every tensor of a model with this config, in file order.
 std::vector<TensorSpec> model_tensors(const ModelConfig& config);
 
 std::string shape_string(const std::vector<int64_t>& shape);

@@ -23,9 +23,27 @@ struct DenseWeights {
   const float* bias = nullptr;
 };
 
+// FactoredDense(S, d_in, d_out): u[s*M + m] = sum_k x_k gating[s, k] projection[k, m] + bias.
+struct FactoredDenseWeights {
+  MatrixRef gating;      // [S, d_in]
+  MatrixRef projection;  // [M, d_in] (stored out-major)
+  const float* bias = nullptr;  // [S*M]
+};
+
+// LocallyConvDense over (time, module): taps[dt][ds] is an out-major M x M matrix.
+struct ConvWeights {
+  MatrixRef kernel;  // [lk * kw * M, M]: tap (dt, ds) is rows [(dt*kw + ds)*M, +M)
+  const float* bias = nullptr;  // [M]
+  int length_kernel = 1;  // lk
+  int module_kernel = 1;  // kw
+};
+
 struct AttentionWeights {
+  AttentionType type = AttentionType::kDense;
   NormWeights norm;
-  DenseWeights q, k, v, o;
+  DenseWeights q, k, v, o;  // dense: all four; mult_conv with S = 1: q, k, v
+  FactoredDenseWeights mult;  // mult_conv
+  ConvWeights conv_q, conv_k, conv_v;  // mult_conv with S > 1
 };
 
 struct SparseFFWeights {
@@ -39,15 +57,24 @@ struct SparseFFWeights {
   const float* b2 = nullptr;
 };
 
+struct SruWeights {
+  NormWeights norm;
+  DenseWeights in;                 // d -> n
+  std::vector<DenseWeights> cells;  // n -> 3n each, split [r, f, y]
+  DenseWeights out;                // n -> d
+};
+
 struct FeedForwardWeights {
   NormWeights norm;
   bool sparse = false;
   DenseWeights w1, w2;  // dense FF
   SparseFFWeights sff;  // sparse FF
+  bool has_sru = false;
+  SruWeights sru;
 };
 
-struct DecoderLayerWeights {
-  std::vector<AttentionWeights> attention;  // n_decoder_attention_layers
+struct LayerWeights {
+  std::vector<AttentionWeights> attention;  // encoder: 1; decoder: n_decoder_attention_layers
   FeedForwardWeights ff;
 };
 
@@ -58,12 +85,23 @@ struct PositionWeights {
   const float* table = nullptr;         // learned [max_len, d]
 };
 
+struct LossWeights {
+  bool factored = false;
+  MatrixRef kernel;             // dense [V, d]
+  FactoredDenseWeights mult;    // sparse: FactoredDense(Sl, d, V)
+  const float* bias = nullptr;  // [V]
+};
+
 struct ModelWeights {
-  MatrixRef embedding;  // [V, d]
-  PositionWeights pos;
-  std::vector<DecoderLayerWeights> layers;
+  MatrixRef embedding;  // [V, d], shared by encoder and decoder
+  PositionWeights encoder_pos;
+  std::vector<LayerWeights> encoder;
+  DenseWeights encoder_out_dense;  // reversible_encoder false
+  NormWeights encoder_out_norm;
+  PositionWeights decoder_pos;
+  std::vector<LayerWeights> decoder;
   NormWeights out_norm;
-  DenseWeights loss;  // [V, d]
+  LossWeights loss;
 };
 
 Result<ModelWeights> bind_weights(const ModelFile& file);

@@ -1,0 +1,76 @@
+#include "layers/attention_multconv.h"
+
+#include <algorithm>
+
+#include "kernels/matvec.h"
+#include "kernels/vector_ops.h"
+#include "layers/factored_dense.h"
+
+namespace terra {
+
+namespace {
+
+struct ConvJob {
+  const ConvWeights* w;
+  const float* rows[64];  // u of positions pos-lk+1 .. pos (null before the sequence start)
+  int modules;            // S
+  int m;                  // M channels per module
+  float* out;
+};
+
+// out[s*M + o] = b[o] + sum_dt sum_ds K[dt, ds, :, o] · u[t - lk + 1 + dt, s - (kw-1)/2 + ds, :]
+void conv_modules(void* p, size_t begin, size_t end) {
+  const auto& j = *static_cast<ConvJob*>(p);
+  const int lk = j.w->length_kernel, kw = j.w->module_kernel, half = (kw - 1) / 2, M = j.m;
+  for (size_t s = begin; s < end; ++s) {
+    float* out = j.out + s * size_t(M);
+    for (int o = 0; o < M; ++o) out[o] = j.w->bias[o];
+    for (int dt = 0; dt < lk; ++dt) {
+      if (j.rows[dt] == nullptr) continue;  // causal zero padding before position 0
+      for (int ds = 0; ds < kw; ++ds) {
+        const int src = int(s) - half + ds;
+        if (src < 0 || src >= j.modules) continue;  // zero padding at the module edges
+        const float* u = j.rows[dt] + int64_t(src) * M;
+        const int64_t tap = int64_t(dt * kw + ds) * M;
+        for (int o = 0; o < M; ++o) out[o] += dot_row(j.w->kernel, tap + o, u);
+      }
+    }
+  }
+}
+
+void conv_step(const ConvWeights& w, const float* const* rows, int modules, int m, float* out, const ThreadPool& pool) {
+  ConvJob job{&w, {}, modules, m, out};
+  std::copy(rows, rows + w.length_kernel, job.rows);
+  pool.parallel_for(size_t(modules), 1, conv_modules, &job);
+}
+
+}  // namespace
+
+void multconv_attention_step(const AttentionWeights& w, const ModelConfig& c, const float* x, int pos,
+                             const KVCache& cache, float* u_history, const AttentionScratch& s, float* out,
+                             const ThreadPool& pool) {
+  const int64_t d = c.d_model;
+  const int lk = c.qkv_length_kernel;
+  float* u = u_history + int64_t(pos % lk) * d;
+  factored_dense(w.mult, x, s.gated, u, pool);
+  float* k_row = cache.k + int64_t(pos) * d;
+  float* v_row = cache.v + int64_t(pos) * d;
+  if (c.qkv_sparsity == 1) {
+    matvec(w.q.w, u, w.q.bias, s.q, pool);
+    matvec(w.k.w, u, w.k.bias, k_row, pool);
+    matvec(w.v.w, u, w.v.bias, v_row, pool);
+  } else {
+    const float* rows[64];
+    for (int dt = 0; dt < lk; ++dt) {
+      const int t = pos - (lk - 1) + dt;
+      rows[dt] = t < 0 ? nullptr : u_history + int64_t(t % lk) * d;
+    }
+    const int S = c.qkv_sparsity, M = int(d) / S;
+    conv_step(w.conv_q, rows, S, M, s.q, pool);
+    conv_step(w.conv_k, rows, S, M, k_row, pool);
+    conv_step(w.conv_v, rows, S, M, v_row, pool);
+  }
+  attend(s.q, cache, pos + 1, c.d_model, c.n_heads, s.scores, out);  // no output projection
+}
+
+}  // namespace terra

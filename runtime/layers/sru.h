@@ -1,0 +1,21 @@
+// The FF's SRU branch (trax rnn.SRU inside FeedForwardWithOptions, ff_use_sru): LayerNorm,
+// Dense(d→n), SRU cells, Dense(n→d). Each cell: [r, f, y] = Dense(3n)(h); r, f = sigmoid;
+// c = f·c + (1-f)·y; h = c·r + h·(1-r)·sqrt(3). The state is c per cell, carried across positions.
+#pragma once
+
+#include "core/thread_pool.h"
+#include "model/weights.h"
+
+namespace terra {
+
+struct SruScratch {
+  float* normed = nullptr;  // [d]
+  float* h = nullptr;       // [n]
+  float* gates = nullptr;   // [3n]
+};
+
+// out = branch(x); state: [cells * n], zero at the start of a sequence.
+void sru_branch_step(const SruWeights& w, const float* x, float eps, float* state, const SruScratch& s, float* out,
+                     const ThreadPool& pool);
+
+}  // namespace terra
