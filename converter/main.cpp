@@ -6,6 +6,7 @@
 #include <cstdio>
 
 #include "convert.h"
+#include "presets.h"
 
 namespace {
 int fail(const terra::Status& s) {
@@ -20,21 +21,34 @@ int main(int argc, char** argv) {
   uint64_t seed = 0;
   bool quiet = false;
   auto* in = app.add_option("checkpoint", checkpoint, "folder with config.json and model.safetensors");
-  auto* syn = app.add_option("--synthesize", synthesize, "config.json: write random weights for this config instead");
+  auto* syn = app.add_option("--synthesize", synthesize,
+                             "config.json or a preset name (--list-presets): write random weights instead");
+  bool list = false;
+  app.add_flag("--list-presets", list, "list the built-in configurations of the paper's Table 1");
   in->excludes(syn);
-  app.add_option("-o,--output", output, "model file to write")->required();
+  auto* out = app.add_option("-o,--output", output, "model file to write");
   app.add_option("--dtype", dtype, "weight matrices and embedding: f32 or f16")->check(CLI::IsMember({"f32", "f16"}))
       ->capture_default_str();
   app.add_option("--seed", seed, "random seed for --synthesize")->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "no progress bar or summary");
   CLI11_PARSE(app, argc, argv);
+  if (list) {
+    for (const terra::Preset& p : terra::presets()) std::printf("%-26s %s\n", p.name.c_str(), p.description.c_str());
+    return 0;
+  }
+  if (out->count() == 0) {
+    std::fprintf(stderr, "terra-convert: error: --output is required\n");
+    return 2;
+  }
   if (checkpoint.empty() && synthesize.empty()) {
     std::fprintf(stderr, "terra-convert: error: give a checkpoint folder or --synthesize CONFIG\n");
     return 2;
   }
 
-  const std::string config_path = synthesize.empty() ? checkpoint + "/config.json" : synthesize;
-  auto config = terra::read_config_json(config_path);
+  const terra::Preset* preset = synthesize.empty() ? nullptr : terra::find_preset(synthesize);
+  terra::Result<terra::CheckpointConfig> config =
+      preset ? terra::Result<terra::CheckpointConfig>(preset->config)
+             : terra::read_config_json(synthesize.empty() ? checkpoint + "/config.json" : synthesize);
   if (!config.ok()) return fail(config.status());
 
   std::unique_ptr<terra::SafetensorsFile> weights;

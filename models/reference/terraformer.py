@@ -1,7 +1,9 @@
-"""PyTorch reference of the decoder-only Terraformer language model (inference only).
+"""PyTorch reference of the Terraformer (inference only): decoder-only LM or encoder-decoder.
 
-This is the numerical ground truth for terra. The math is shared/terraformer.md §1 and §4 (trax predict
-mode: no dropout, controller temperature 0); config fields and tensor names are
+This is the numerical ground truth for terra. The math is shared/terraformer.md §1-§4 (trax predict
+mode: no dropout, controller temperature 0): dense or multiplicative-conv attention, dense or sparse
+FF with an optional SRU branch, dense or factored loss layer, optional reversible encoder whose
+outputs are prepended to the decoder's sequence. Config fields and tensor names are
 docs/checkpoint-format.md. The state_dict keys of `Terraformer` are exactly the checkpoint's tensor
 names, so saving and loading are plain dictionary copies.
 """
@@ -58,11 +60,29 @@ def resolve_config(raw):
         raise ValueError(f'd_model {d} is not divisible by pos_n_digits {cfg["pos_n_digits"]}')
     if cfg['pos_type'] not in ('fixed-base', 'learned', 'none'):
         raise ValueError(f'unknown pos_type {cfg["pos_type"]!r}')
-    for field, off in (('n_encoder_layers', 0), ('loss_sparsity', 0)):
-        if cfg[field] != off:
-            raise NotImplementedError(f'{field} = {cfg[field]}')
-    if cfg['ff_use_sru'][0]:
-        raise NotImplementedError(f'ff_use_sru = {cfg["ff_use_sru"]}')
+    types = cfg['decoder_attention_types']
+    if not types or any(t not in ('dense', 'mult_conv', 'lsh') for t in types):
+        raise ValueError(f'decoder_attention_types {types}: entries must be dense, mult_conv or lsh')
+    if 'lsh' in types:
+        raise NotImplementedError('lsh attention')
+    if cfg['encoder_attention_type'] != 'dense':
+        raise NotImplementedError(f'encoder_attention_type {cfg["encoder_attention_type"]!r}')
+    if cfg['n_decoder_attention_layers'] not in (1, 2):
+        raise ValueError(f'n_decoder_attention_layers {cfg["n_decoder_attention_layers"]} is not 1 or 2')
+    if cfg['n_encoder_layers'] < 0:
+        raise ValueError(f'n_encoder_layers {cfg["n_encoder_layers"]} < 0')
+    S, kq, lk = cfg['qkv_sparsity'], cfg['qkv_kernel_size'], cfg['qkv_length_kernel']
+    if 'mult_conv' in types:
+        if S < 1 or d % S:
+            raise ValueError(f'd_model {d} is not divisible by qkv_sparsity {S}')
+        if kq < 1 or kq % 2 == 0 or lk < 1:  # trax LocallyConvDense: only odd module kernels
+            raise ValueError(f'qkv_kernel_size {kq} must be odd and qkv_length_kernel {lk} >= 1')
+    Sl, V = cfg['loss_sparsity'], cfg['vocab_size']
+    if Sl < 0 or (Sl and V % Sl):
+        raise ValueError(f'vocab_size {V} is not divisible by loss_sparsity {Sl}')
+    sru = cfg['ff_use_sru']
+    if len(sru) != 2 or sru[0] < 0 or (sru[0] and sru[1] < 1):
+        raise ValueError(f'ff_use_sru {sru} must be [layers >= 0, width >= 1]')
     return cfg
 
 

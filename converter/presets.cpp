@@ -1,0 +1,70 @@
+#include "presets.h"
+
+namespace terra {
+
+namespace {
+
+// Table 1 "medium": 24 decoder layers of standard blocks (one attention, one FF), d 1024, 16
+// heads, vocabulary 32000. Sparse FF: d_ff 6144 in blocks of 64 (controller rank d_ff / 64);
+// sparse QKV: multiplicative-conv attention with S = 16 and a 3-row time kernel.
+// Table 1 "big" (17B) is timed by the paper as a slice of 1 encoder and 2 decoder layers:
+// d 9216, 96 heads, d_ff 40960; sparse FF d_ff 65536 with N = 256, r = 32; sparse QKV S = 64.
+struct Shape {
+  int d_model, n_heads, n_encoder, n_decoder, d_ff_dense, d_ff_sparse, ff_sparsity, d_lowrank, qkv_sparsity;
+};
+
+Preset make(const std::string& name, const std::string& what, const Shape& s, bool sparse_ff, bool sparse_qkv) {
+  Preset p;
+  p.name = name;
+  p.description = what;
+  ModelConfig& c = p.config.model;
+  c.vocab_size = 32000;
+  c.d_model = s.d_model;
+  c.n_heads = s.n_heads;
+  c.n_encoder_layers = s.n_encoder;
+  c.n_decoder_layers = s.n_decoder;
+  c.n_decoder_attention_layers = 1;
+  c.max_len = 2048;
+  c.d_ff = sparse_ff ? s.d_ff_sparse : s.d_ff_dense;
+  if (sparse_ff) {
+    c.ff_sparsity = s.ff_sparsity;
+    c.d_lowrank = s.d_lowrank;
+  }
+  if (sparse_qkv) {
+    c.decoder_attention_types = {AttentionType::kMultConv};
+    c.qkv_sparsity = s.qkv_sparsity;
+  }
+  p.config.metadata["name"] = name;
+  return p;
+}
+
+std::vector<Preset> build() {
+  const Shape medium{1024, 16, 0, 24, 4096, 6144, 64, 6144 / 64, 16};
+  const Shape big{9216, 96, 1, 2, 40960, 65536, 256, 32, 64};
+  std::vector<Preset> v;
+  for (const auto& [tag, shape, label] :
+       {std::tuple{std::string("800m"), medium, std::string("Table 1 medium (800M)")},
+        std::tuple{std::string("17b-slice"), big, std::string("Table 1 big (17B), 1 encoder + 2 decoder layers")}}) {
+    v.push_back(make(tag + "-baseline", label + ": dense baseline", shape, false, false));
+    v.push_back(make(tag + "-sparse-ff", label + ": + sparse FF", shape, true, false));
+    v.push_back(make(tag + "-sparse-qkv", label + ": + sparse QKV", shape, false, true));
+    v.push_back(make(tag + "-sparse-ff-qkv", label + ": + sparse FF + sparse QKV", shape, true, true));
+  }
+  return v;
+}
+
+}  // namespace
+
+const std::vector<Preset>& presets() {
+  static const std::vector<Preset> all = build();
+  return all;
+}
+
+const Preset* find_preset(const std::string& name) {
+  for (const Preset& p : presets()) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
+}
+
+}  // namespace terra
