@@ -110,7 +110,10 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
   r.integer("d_lowrank", &c.d_lowrank);
   if (c.ff_sparsity > 0 && c.d_lowrank == 0) c.d_lowrank = c.d_ff / c.ff_sparsity;  // trax's default
   if (const json* v = r.get("ff_use_sru")) {
-    if (!v->is_array() || v->size() != 2 || !(*v)[0].is_number_integer() || !(*v)[1].is_number_integer()) {
+    auto small_int = [](const json& x) {
+      return x.is_number_integer() && x.get<int64_t>() >= 0 && x.get<int64_t>() <= (int64_t(1) << 24);
+    };
+    if (!v->is_array() || v->size() != 2 || !small_int((*v)[0]) || !small_int((*v)[1])) {
       r.fail("ff_use_sru " + v->dump() + " is not [layers, width]");
     } else {
       c.sru_layers = (*v)[0].get<int>();
@@ -131,7 +134,7 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
   if (const json* v = r.get("pos_bases")) {
     c.pos_bases.clear();
     for (const json& b : (v->is_array() ? *v : json::array({*v}))) {
-      if (!b.is_number_integer()) {
+      if (!b.is_number_integer() || b.get<int64_t>() < 0 || b.get<int64_t>() > (int64_t(1) << 24)) {
         r.fail("pos_bases entry " + b.dump() + " is not an integer");
         break;
       }

@@ -23,7 +23,7 @@ bool ends_with(const std::string& s, const std::string& tail) {
 std::string kind_of(const std::string& name, bool sparse_ff) {
   if (name == "embedding") return "embedding";
   if (name.find(".pos.") != std::string::npos) return "positional";
-  if (name.find(".norm.") != std::string::npos) return "layernorm";
+  if (name.find("norm.") != std::string::npos) return "layernorm";
   if (name.find(".sru.") != std::string::npos) return "SRU branch";
   if (name.find(".attn.") != std::string::npos) return "attention";
   if (name.rfind("encoder.out_", 0) == 0) return "encoder output";

@@ -15,7 +15,7 @@ int fail(const terra::Status& s) {
 }
 }  // namespace
 
-int main(int argc, char** argv) {
+int run(int argc, char** argv) {
   CLI::App app{"terra-convert: pack Terraformer weights into a .terra model file"};
   std::string checkpoint, synthesize, output, dtype = "f32";
   uint64_t seed = 0;
@@ -81,4 +81,15 @@ int main(int argc, char** argv) {
     }
   }
   return 0;
+}
+
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "terra-convert: error: out of memory (the model is too large for this machine)\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "terra-convert: error: %s\n", e.what());
+  }
+  return 1;
 }

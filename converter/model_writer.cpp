@@ -1,8 +1,12 @@
 #include "model_writer.h"
 
+#include <unistd.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 
+#include "model/checksum.h"
 #include "terra_generated.h"
 
 namespace terra {
@@ -60,7 +64,7 @@ std::vector<uint8_t> build_table(const ModelConfig& config, const TokenizerInfo&
   std::vector<flatbuffers::Offset<fb::Tensor>> ts;
   for (const PlannedTensor& t : tensors) {
     ts.push_back(fb::CreateTensor(b, b.CreateString(t.name), fb::DType(t.dtype), fb::Layout(t.layout),
-                                  b.CreateVector(t.shape), t.offset, t.bytes));
+                                  b.CreateVector(t.shape), t.offset, t.bytes, t.checksum));
   }
   auto tensors_v = b.CreateVector(ts);
   std::vector<flatbuffers::Offset<fb::KeyValue>> kvs;
@@ -80,31 +84,34 @@ ModelWriter::~ModelWriter() {
   }
 }
 
+std::vector<uint8_t> ModelWriter::table(uint64_t data_offset) const {
+  return build_table(config_, tokenizer_, metadata_, tensors_, data_offset, data_size_);
+}
+
 Status ModelWriter::open(const std::string& path, const ModelConfig& config, const TokenizerInfo& tokenizer,
                          const std::map<std::string, std::string>& metadata, std::vector<PlannedTensor> tensors) {
   path_ = path;
   temp_path_ = path + ".partial";
+  config_ = config;
+  tokenizer_ = tokenizer;
+  metadata_ = metadata;
   tensors_ = std::move(tensors);
-  uint64_t data_size = 0;
+  data_size_ = 0;
   for (PlannedTensor& t : tensors_) {
-    t.offset = data_size;
-    data_size = round_up(data_size + t.bytes, kTensorAlignment);
+    t.offset = data_size_;
+    data_size_ = round_up(data_size_ + t.bytes, kTensorAlignment);
   }
-  std::vector<uint8_t> table = build_table(config, tokenizer, metadata, tensors_, 0, data_size);
-  if (table.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) {
+  std::vector<uint8_t> first = table(0);
+  if (first.size() >= FLATBUFFERS_MAX_BUFFER_SIZE) {
     return Status::Error(ErrorCode::kInvalidArgument, path + ": the model table exceeds 2 GiB");
   }
-  data_offset_ = round_up(table.size(), kDataRegionAlignment);
-  table = build_table(config, tokenizer, metadata, tensors_, data_offset_, data_size);
-  if (round_up(table.size(), kDataRegionAlignment) != data_offset_) {
-    return Status::Error(ErrorCode::kInvalidArgument, path + ": internal error: the table changed size");
-  }
+  data_offset_ = round_up(first.size(), kDataRegionAlignment);
   out_ = std::fopen(temp_path_.c_str(), "wb");
   if (out_ == nullptr) return Status::Error(ErrorCode::kIo, temp_path_ + ": cannot create: " + std::strerror(errno));
-  TERRA_RETURN_IF_ERROR(write_bytes(table.data(), table.size()));
-  std::vector<uint8_t> pad(data_offset_ - table.size(), 0);
+  // A placeholder table of the final size; finish() rewrites it with the checksums.
+  std::vector<uint8_t> pad(data_offset_, 0);
   TERRA_RETURN_IF_ERROR(write_bytes(pad.data(), pad.size()));
-  file_size_ = data_offset_ + data_size;
+  file_size_ = data_offset_ + data_size_;
   return Status::Ok();
 }
 
@@ -115,21 +122,43 @@ Status ModelWriter::write_bytes(const void* p, size_t n) {
   return Status::Ok();
 }
 
-Status ModelWriter::write_next(const std::vector<float>& values) {
+Status ModelWriter::write_data(const void* p, size_t n) {
+  // Whole zero pages are skipped with a seek, leaving holes (sparse files for big zero tensors).
+  const auto* bytes = static_cast<const uint8_t*>(p);
+  constexpr size_t kPage = 4096;
+  static const uint8_t zero_page[kPage] = {};
+  size_t i = 0;
+  while (i < n) {
+    const size_t chunk = std::min(kPage, n - i);
+    if (chunk == kPage && std::memcmp(bytes + i, zero_page, kPage) == 0) {
+      if (std::fseek(out_, long(kPage), SEEK_CUR) != 0) {
+        return Status::Error(ErrorCode::kIo, temp_path_ + ": seek failed: " + std::strerror(errno));
+      }
+    } else {
+      TERRA_RETURN_IF_ERROR(write_bytes(bytes + i, chunk));
+    }
+    i += chunk;
+  }
+  return Status::Ok();
+}
+
+Status ModelWriter::write_next(const float* values, size_t count) {
   if (next_ >= tensors_.size()) return Status::Error(ErrorCode::kInvalidArgument, "more tensors than planned");
-  const PlannedTensor& t = tensors_[next_++];
-  if (values.size() * dtype_size(t.dtype) != t.bytes) {
-    return Status::Error(ErrorCode::kInvalidArgument, "tensor '" + t.name + "': " + std::to_string(values.size()) +
+  PlannedTensor& t = tensors_[next_++];
+  if (uint64_t(count) * dtype_size(t.dtype) != t.bytes) {
+    return Status::Error(ErrorCode::kInvalidArgument, "tensor '" + t.name + "': " + std::to_string(count) +
                                                           " values do not match its planned size");
   }
   static const uint8_t zeros[kTensorAlignment] = {};
   TERRA_RETURN_IF_ERROR(write_bytes(zeros, t.offset - written_));  // alignment padding
   if (t.dtype == DType::kF32) {
-    TERRA_RETURN_IF_ERROR(write_bytes(values.data(), t.bytes));
+    t.checksum = checksum64(values, t.bytes);
+    TERRA_RETURN_IF_ERROR(write_data(values, t.bytes));
   } else {
-    std::vector<uint16_t> half(values.size());
-    for (size_t i = 0; i < values.size(); ++i) half[i] = float_to_half(values[i]);
-    TERRA_RETURN_IF_ERROR(write_bytes(half.data(), t.bytes));
+    std::vector<uint16_t> half(count);
+    for (size_t i = 0; i < count; ++i) half[i] = float_to_half(values[i]);
+    t.checksum = checksum64(half.data(), t.bytes);
+    TERRA_RETURN_IF_ERROR(write_data(half.data(), t.bytes));
   }
   written_ = t.offset + t.bytes;
   return Status::Ok();
@@ -137,9 +166,20 @@ Status ModelWriter::write_next(const std::vector<float>& values) {
 
 Status ModelWriter::finish() {
   if (next_ != tensors_.size()) return Status::Error(ErrorCode::kInvalidArgument, "not every tensor was written");
-  const uint64_t end = file_size_ - data_offset_;
-  std::vector<uint8_t> pad(end - written_, 0);
+  std::vector<uint8_t> pad(data_size_ - written_, 0);
   TERRA_RETURN_IF_ERROR(write_bytes(pad.data(), pad.size()));
+  // A trailing hole is not part of the file until something extends it.
+  if (std::fflush(out_) != 0 || ftruncate(fileno(out_), off_t(file_size_)) != 0) {
+    return Status::Error(ErrorCode::kIo, temp_path_ + ": cannot set the file size: " + std::strerror(errno));
+  }
+  const std::vector<uint8_t> final_table = table(data_offset_);
+  if (round_up(final_table.size(), kDataRegionAlignment) != data_offset_) {
+    return Status::Error(ErrorCode::kInvalidArgument, path_ + ": internal error: the table changed size");
+  }
+  if (std::fseek(out_, 0, SEEK_SET) != 0) {
+    return Status::Error(ErrorCode::kIo, temp_path_ + ": seek failed: " + std::strerror(errno));
+  }
+  TERRA_RETURN_IF_ERROR(write_bytes(final_table.data(), final_table.size()));
   const bool closed = std::fclose(out_) == 0;
   out_ = nullptr;
   if (!closed || std::rename(temp_path_.c_str(), path_.c_str()) != 0) {

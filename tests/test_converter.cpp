@@ -105,10 +105,10 @@ TEST_CASE("config.json problems are named", "[converter]") {
   CHECK_THAT(error_for(R"({"vocab_size": 300})"), Catch::Contains("required field 'd_model' is missing"));
   CHECK_THAT(error_for("{" + base + R"(, "d_ff": "big"})"), Catch::Contains("'d_ff'"));
   CHECK_THAT(error_for("not json"), Catch::Contains("not a JSON object"));
-  std::ofstream(path) << "{" + base + R"(, "ff_sparsity": 8})";
+  std::ofstream(path) << "{" + base + R"(, "ff_sparsity": 4})";
   auto ok = read_config_json(path);
   REQUIRE(ok.ok());
-  CHECK(ok.value().model.d_lowrank == 8);  // trax's default d_ff / ff_sparsity
+  CHECK(ok.value().model.d_lowrank == 16);  // trax's default d_ff / ff_sparsity
   std::remove(path.c_str());
 }
 

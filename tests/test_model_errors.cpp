@@ -2,7 +2,9 @@
 // model files, bad tokens, contexts longer than the session planned for.
 #include <algorithm>
 #include <catch2/catch.hpp>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "decoder/session.h"
 #include "model_factory.h"
@@ -185,4 +187,34 @@ TEST_CASE("session options are checked", "[errors]") {
   CHECK(Session::create(*m.value(), {-3, 1}).status().code() == ErrorCode::kInvalidArgument);
   CHECK(Session::create(*m.value(), {8, 0}).status().code() == ErrorCode::kInvalidArgument);
   CHECK(Session::create(*m.value(), {64, 2}).ok());
+}
+
+TEST_CASE("damaged weights are found by their checksum and NaN logits are an error", "[errors]") {
+  TempFile good("sum-src.terra"), bad("sum.terra");
+  REQUIRE(test::write_random_model(good.path, test::tiny_config(true)).ok());
+  auto ref = ModelFile::load(good.path);
+  REQUIRE(ref.ok());
+  CHECK(ref.value()->verify_checksums().ok());
+  const TensorView* bias = nullptr;
+  for (const TensorView& t : ref.value()->tensors()) {
+    CHECK(t.checksum != 0);
+    if (t.name == "loss.bias") bias = &t;
+  }
+  REQUIRE(bias != nullptr);
+  std::vector<char> bytes = test::read_file(good.path);
+  const size_t offset = size_t(ref.value()->file_offset(*bias));
+  const float nan = NAN;
+  std::memcpy(&bytes[offset + 4], &nan, 4);  // loss.bias[1] = NaN
+  test::write_file(bad.path, bytes);
+
+  auto m = Model::load(bad.path);
+  REQUIRE(m.ok());  // loading maps the weights without reading them
+  Status v = m.value()->file().verify_checksums();
+  CHECK(v.code() == ErrorCode::kCorruptModel);
+  CHECK_THAT(v.message(), Catch::Contains("tensor 'loss.bias' is damaged"));
+  auto s = Session::create(*m.value(), {4, 1});
+  REQUIRE(s.ok());
+  Status st = s.value()->step(0);
+  CHECK(st.code() == ErrorCode::kCorruptModel);
+  CHECK_THAT(st.message(), Catch::Contains("non-finite logit (token 1, position 0)"));
 }

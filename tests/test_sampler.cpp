@@ -94,3 +94,19 @@ TEST_CASE("the UTF-8 stream passes split sequences and replaces invalid bytes", 
   CHECK(run("\x1b[2J") == "\xEF\xBF\xBD[2J");        // no terminal escapes
   CHECK(run("\xE2\x82") == "\xEF\xBF\xBD");          // unfinished at the end
 }
+
+TEST_CASE("a tiny temperature samples the maximum and NaN logits do not break sampling", "[sampler]") {
+  const float logits[] = {0.5f, 2.0f, 1.9f, -3.0f};
+  auto tiny = Sampler::create(4, {1e-39f, 0, 1.0f, 5});
+  for (int i = 0; i < 20; ++i) CHECK(tiny.value()->sample(logits) == 1);
+  const float with_nan[] = {NAN, 1.0f, NAN, 0.0f};
+  auto s = Sampler::create(4, {1.0f, 0, 0.9f, 5});
+  for (int i = 0; i < 50; ++i) {
+    const int t = s.value()->sample(with_nan);
+    CHECK((t == 1 || t == 3));
+  }
+  const float all_nan[] = {NAN, NAN};
+  auto s2 = Sampler::create(2, {1.0f, 1, 1.0f, 5});
+  const int t = s2.value()->sample(all_nan);
+  CHECK((t == 0 || t == 1));
+}

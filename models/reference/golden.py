@@ -1,14 +1,22 @@
 """Write a random checkpoint and its golden outputs into one folder.
 
 usage: /usr/bin/python3 models/reference/golden.py --config CONFIG.json --out DIR [--seed S] [--tokens T]
+                                                   [--input-tokens Ti]
 
 DIR/config.json, DIR/model.safetensors: the checkpoint (F32 weights).
 DIR/golden.safetensors:
-  tokens      I32 [T]     tokens[0] = 0 (start id), the rest uniform in [2, V)
-  logits      F32 [T, V]  float64 reference over the whole sequence (positions 0..T-1)
-  ff_units.L  I32 [T, B]  selected unit per block, for every sparse-FF decoder layer L
-  logits_f16w, ff_units_f16w.L  the same with the weights a `terra-convert --dtype f16` file holds
-              (weight matrices and the embedding) rounded to float16, computed in float64
+  tokens        I32 [T]      tokens[0] = 0 (start id), the rest uniform in [2, V)
+  input_tokens  I32 [Ti]     encoder-decoder models only: the encoder's input, uniform in [2, V)
+                             (no start token, no padding); --input-tokens, default 24
+  logits        F32 [T, V]   float64 reference at the T decoder positions (0..T-1)
+  ff_units.L    I32 [P, B]   selected unit per block, for every sparse-FF decoder layer L, at every
+                             position of the decoder stack: P = T, or Ti + T for an encoder-decoder
+                             (the encoder's Ti positions first)
+  encoder_ff_units.L  I32 [Ti, B]  the same for encoder layer L (encoder-decoder with sparse FF)
+  logits_f16w, ff_units_f16w.L, encoder_ff_units_f16w.L  the same with the weights a
+              `terra-convert --dtype f16` file holds in half precision rounded to float16, computed
+              in float64: `embedding` and every tensor whose name ends in .kernel .m1 .m2 .w1 .w2
+              .gating .projection (vectors, biases, mb and positional weights stay f32)
 """
 import argparse
 import json
@@ -24,6 +32,7 @@ ap.add_argument('--config', required=True)
 ap.add_argument('--out', required=True)
 ap.add_argument('--seed', type=int, default=0)
 ap.add_argument('--tokens', type=int, default=64)
+ap.add_argument('--input-tokens', type=int, default=24, help='encoder input length (encoder-decoder only)')
 args = ap.parse_args()
 torch.set_num_threads(1)
 
@@ -31,41 +40,67 @@ with open(args.config) as fh:
     save_checkpoint(random_init(json.load(fh), args.seed), args.out)
 model = load_checkpoint(args.out)  # the ground truth uses exactly the stored weights
 V = model.cfg['vocab_size']
+encdec = model.encoder is not None
 gen = torch.Generator().manual_seed(args.seed)
 tokens = torch.cat([torch.zeros(1, dtype=torch.long),
                     torch.randint(2, V, (args.tokens - 1,), generator=gen)])
+inputs = torch.randint(2, V, (args.input_tokens,), generator=gen) if encdec else None
 
 # Record how close each controller decision is to a tie: a float32 runtime may flip near-ties.
-margins = {}
-for L, layer in enumerate(model.decoder.layers):
-    if hasattr(layer.ff, 'controller'):
-        def record(ff, inputs, _, L=L):
-            top2 = ff.controller(ff.norm(inputs[0])).topk(2, dim=-1).values
-            margins[L] = (top2[..., 0] - top2[..., 1]).min().item()
-        layer.ff.register_forward_hook(record)
+def record_margins(m, margins):
+    stacks = [('', m.decoder.layers)] + ([('enc.', m.encoder.layers)] if encdec else [])
+    for prefix, layers in stacks:
+        for L, layer in enumerate(layers):
+            if hasattr(layer.ff, 'controller'):
+                def record(ff, args_in, _, key=f'{prefix}{L}'):
+                    top2 = ff.controller(ff.norm(args_in[0])).topk(2, dim=-1).values
+                    margins[key] = (top2[..., 0] - top2[..., 1]).min().item()
+                layer.ff.register_forward_hook(record)
 
-# The converter's f16 rule: matrices (kernels, sparse-FF m1/m2/w1/w2) and the embedding.
-F16_SUFFIXES = ('.kernel', '.m1', '.m2', '.w1', '.w2')
+
+margins, margins16 = {}, {}
+record_margins(model, margins)
+
+# The converter's f16 rule: matrices (kernels, sparse-FF m1/m2/w1/w2, factored gating/projection)
+# and the embedding.
+F16_SUFFIXES = ('.kernel', '.m1', '.m2', '.w1', '.w2', '.gating', '.projection')
 model16 = load_checkpoint(args.out)
 with torch.no_grad():
     for name, p in model16.named_parameters():
         if name == 'embedding' or name.endswith(F16_SUFFIXES):
             p.copy_(p.half().double())
+record_margins(model16, margins16)
+model32 = load_checkpoint(args.out, torch.float32)
+
+
+def run(m):
+    """-> logits, decoder units, encoder units."""
+    logits, units = m(tokens, inputs)
+    enc_units = m.encode(inputs)[1] if encdec else {}
+    return logits, units, enc_units
+
 
 with torch.no_grad():
-    logits, units = model(tokens)
-    logits32, units32 = load_checkpoint(args.out, torch.float32)(tokens)
-    logits16, units16 = model16(tokens)
+    logits, units, enc_units = run(model)
+    logits32, units32, enc_units32 = run(model32)
+    logits16, units16, enc_units16 = run(model16)
 
-golden = {'tokens': tokens.numpy().astype(np.int32), 'logits': logits.numpy().astype(np.float32)}
-golden.update({f'ff_units.{L}': u.numpy().astype(np.int32) for L, u in units.items()})
-golden['logits_f16w'] = logits16.numpy().astype(np.float32)
-golden.update({f'ff_units_f16w.{L}': u.numpy().astype(np.int32) for L, u in units16.items()})
+i32 = lambda u: u.numpy().astype(np.int32)
+golden = {'tokens': i32(tokens), 'logits': logits.numpy().astype(np.float32),
+          'logits_f16w': logits16.numpy().astype(np.float32)}
+if encdec:
+    golden['input_tokens'] = i32(inputs)
+for name, table in (('ff_units', units), ('ff_units_f16w', units16),
+                    ('encoder_ff_units', enc_units), ('encoder_ff_units_f16w', enc_units16)):
+    golden.update({f'{name}.{L}': i32(u) for L, u in table.items()})
 write_safetensors(os.path.join(args.out, 'golden.safetensors'), golden,
                   {'seed': str(args.seed), 'config': os.path.basename(args.config)})
 
-same_units = all(torch.equal(units[L], units32[L]) for L in units)
-print(f'{args.out}: T={len(tokens)} V={V} |logits|max={logits.abs().max():.3f} '
+same_units = all(torch.equal(units[L], units32[L]) for L in units) and \
+    all(torch.equal(enc_units[L], enc_units32[L]) for L in enc_units)
+print(f'{args.out}: T={len(tokens)}' + (f' Ti={len(inputs)}' if encdec else '') +
+      f' V={V} |logits|max={logits.abs().max():.3f} '
       f'float32-vs-float64 max|dlogit|={(logits32.double() - logits).abs().max():.2e} '
       f'float32 units {"match" if same_units else "DIFFER"}'
-      + ''.join(f' margin.{L}={m:.2e}' for L, m in margins.items()))
+      + ''.join(f' margin.{L}={m:.2e}' for L, m in margins.items())
+      + (f' min margin={min(margins.values()):.2e} (f16w {min(margins16.values()):.2e})' if margins else ''))

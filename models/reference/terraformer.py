@@ -117,26 +117,147 @@ class Dense(nn.Module):
         return x @ self.kernel + self.bias
 
 
-class DenseAttention(nn.Module):
-    """The F of one attention half-residual: LayerNorm, then trax CausalAttention."""
+class FactoredDense(nn.Module):
+    """trax FactoredDense(S, d_in, d_out), M = d_out / S:
+    y[s*M + m] = sum_k x[k] * gating[s, k] * projection[k, m] + bias[s*M + m]."""
 
-    def __init__(self, cfg):
+    def __init__(self, n_modules, d_in, d_out):
+        super().__init__()
+        self.gating = _param(n_modules, d_in)
+        self.projection = _param(d_in, d_out // n_modules)
+        self.bias = _param(d_out)
+
+    def forward(self, x):
+        u = torch.einsum('tk,sk,km->tsm', x, self.gating, self.projection)  # [T, S, M]
+        return u.reshape(x.shape[0], -1) + self.bias
+
+
+def attend(q, k, v, n_heads, causal):
+    """Multi-head dot-product attention on [T, d] inputs; head h owns features [h*dh, (h+1)*dh)."""
+    T, d = q.shape
+    H, dh = n_heads, d // n_heads
+    q, k, v = (x.reshape(T, H, dh).transpose(0, 1) for x in (q, k, v))
+    scores = q @ k.transpose(1, 2) / math.sqrt(dh)  # [H, T, T]
+    if causal:
+        future = torch.ones(T, T, dtype=torch.bool).triu(1)
+        scores = scores.masked_fill(future, float('-inf'))
+    weights = torch.softmax(scores, dim=-1)
+    return (weights @ v).transpose(0, 1).reshape(T, d)
+
+
+class DenseAttention(nn.Module):
+    """The F of one attention half-residual: LayerNorm, then trax CausalAttention (decoder) or
+    Attention without a mask (encoder: no padding, every position sees every position)."""
+
+    def __init__(self, cfg, causal=True):
         super().__init__()
         d = cfg['d_model']
-        self.n_heads = cfg['n_heads']
+        self.n_heads, self.causal = cfg['n_heads'], causal
         self.norm = LayerNorm(d, cfg['center_layernorm'], cfg['layernorm_eps'])
         self.q, self.k, self.v, self.o = (Dense(d, d) for _ in range(4))
 
     def forward(self, x):
-        T, d = x.shape
-        H, dh = self.n_heads, d // self.n_heads
         x = self.norm(x)
-        # Head h owns features [h*dh, (h+1)*dh).
-        q, k, v = (proj(x).view(T, H, dh).transpose(0, 1) for proj in (self.q, self.k, self.v))
-        scores = q @ k.transpose(1, 2) / math.sqrt(dh)  # [H, T, T]
-        future = torch.ones(T, T, dtype=torch.bool).triu(1)
-        weights = torch.softmax(scores.masked_fill(future, float('-inf')), dim=-1)
-        return self.o((weights @ v).transpose(0, 1).reshape(T, d))
+        return self.o(attend(self.q(x), self.k(x), self.v(x), self.n_heads, self.causal))
+
+
+class LocallyConvDense(nn.Module):
+    """trax LocallyConvDense(S, M, kernel_size=kw, length_kernel_size=lk) for S > 1.
+
+    The features of u [T, S*M] are a grid u[t, s, :] (time t, module s, M channels); one kernel
+    [lk, kw, M, M] (trax Conv, HWIO) is shared by all modules, with zero padding of (kw-1)/2 modules
+    on each side and lk-1 zero rows before the first position (causal in time):
+    out[t, s, o] = bias[o] + sum_{dt<lk} sum_{ds<kw} sum_i kernel[dt, ds, i, o] * u[t-(lk-1)+dt, s-(kw-1)/2+ds, i].
+    """
+
+    def __init__(self, n_modules, d_module, kernel_size, length_kernel_size):
+        super().__init__()
+        self.n_modules = n_modules
+        self.kernel = _param(length_kernel_size, kernel_size, d_module, d_module)
+        self.bias = _param(d_module)
+
+    def forward(self, u):
+        T, S = u.shape[0], self.n_modules
+        lk, kw, M, _ = self.kernel.shape
+        half = (kw - 1) // 2
+        padded = torch.zeros(T + lk - 1, S + 2 * half, M, dtype=u.dtype)
+        padded[lk - 1:, half:half + S] = u.reshape(T, S, M)  # padded[lk-1+t, half+s] = u[t, s]
+        out = self.bias.expand(T, S, M)
+        for dt in range(lk):
+            for ds in range(kw):
+                # row t of this window is u[t-(lk-1)+dt], column s is module s-half+ds
+                out = out + padded[dt:dt + T, ds:ds + S] @ self.kernel[dt, ds]
+        return out.reshape(T, S * M)
+
+
+class MultConvAttention(nn.Module):
+    """trax MultiplicativeConvCausalAttention (share_qk False, v_concat_type 'none',
+    output_layer_type 'none'): LayerNorm; u = FactoredDense(S, d, d); Q, K = LocallyConvDense
+    (module kernel qkv_kernel_size), V = LocallyConvDense (module kernel 1), all with time kernel
+    qkv_length_kernel; causal attention; no output projection. With S = 1 trax's LocallyConvDense
+    is a plain Dense(d) for each of Q, K, V (no convolution)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        d, S = cfg['d_model'], cfg['qkv_sparsity']
+        self.n_heads = cfg['n_heads']
+        self.norm = LayerNorm(d, cfg['center_layernorm'], cfg['layernorm_eps'])
+        self.mult = FactoredDense(S, d, d)
+        if S == 1:
+            self.q, self.k, self.v = (Dense(d, d) for _ in range(3))
+            self.qkv = (self.q, self.k, self.v)
+        else:
+            M, kq, lk = d // S, cfg['qkv_kernel_size'], cfg['qkv_length_kernel']
+            self.conv_q = LocallyConvDense(S, M, kq, lk)
+            self.conv_k = LocallyConvDense(S, M, kq, lk)
+            self.conv_v = LocallyConvDense(S, M, 1, lk)
+            self.qkv = (self.conv_q, self.conv_k, self.conv_v)
+
+    def forward(self, x):
+        u = self.mult(self.norm(x))
+        q, k, v = (layer(u) for layer in self.qkv)
+        return attend(q, k, v, self.n_heads, causal=True)
+
+
+def sru_recurrence(f, z):
+    """c_t = f_t * c_{t-1} + z_t over the rows (time) of f, z [T, n], with c_{-1} = 0."""
+    c, rows = torch.zeros_like(z[0]), []
+    for t in range(z.shape[0]):
+        c = f[t] * c + z[t]
+        rows.append(c)
+    return torch.stack(rows)
+
+
+def sru_cell(dense, x):
+    """trax SRU(n) (rnn.py) on x [T, n]: [r, f, y] = split(Dense(3n)(x)), r, f = sigmoid,
+    c_t = f_t c_{t-1} + (1 - f_t) y_t, h_t = c_t r_t + x_t (1 - r_t) sqrt(3)."""
+    r, f, y = dense(x).chunk(3, dim=-1)
+    r, f = torch.sigmoid(r), torch.sigmoid(f)
+    c = sru_recurrence(f, y * (1 - f))
+    return c * r + x * (1 - r) * math.sqrt(3)
+
+
+class SRUBranch(nn.Module):
+    """The FF's SRU branch (configurable_transformer.py FeedForwardWithOptions with ff_use_sru):
+    LayerNorm, Dense(d -> n), ff_use_sru[0] SRU cells, Dense(n -> d)."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        d, (n_layers, n) = cfg['d_model'], cfg['ff_use_sru']
+        self.norm = LayerNorm(d, cfg['center_layernorm'], cfg['layernorm_eps'])
+        self.add_module('in', Dense(d, n))  # `in` is a Python keyword: reach it with getattr
+        self.cells = nn.ModuleList(Dense(n, 3 * n) for _ in range(n_layers))
+        self.out = Dense(n, d)
+
+    def forward(self, x):
+        h = getattr(self, 'in')(self.norm(x))
+        for cell in self.cells:
+            h = sru_cell(cell, h)
+        return self.out(h)
+
+
+def _sru_or_none(cfg):
+    return SRUBranch(cfg) if cfg['ff_use_sru'][0] else None
 
 
 class DenseFF(nn.Module):
@@ -145,9 +266,11 @@ class DenseFF(nn.Module):
         d, f = cfg['d_model'], cfg['d_ff']
         self.norm = LayerNorm(d, cfg['center_layernorm'], cfg['layernorm_eps'])
         self.w1, self.w2 = Dense(d, f), Dense(f, d)
+        self.sru = _sru_or_none(cfg)
 
     def forward(self, x):
-        return self.w2(torch.relu(self.w1(self.norm(x)))), None
+        out = self.w2(torch.relu(self.w1(self.norm(x))))
+        return (out if self.sru is None else out + self.sru(x)), None
 
 
 class SparseFF(nn.Module):
@@ -166,6 +289,7 @@ class SparseFF(nn.Module):
         self.norm = LayerNorm(d, cfg['center_layernorm'], cfg['layernorm_eps'])
         self.m1, self.m2, self.mb = _param(d, r), _param(r, B, N), _param(B, N)
         self.w1, self.w2, self.b2 = _param(d, B, N), _param(N, B, d), _param(d)
+        self.sru = _sru_or_none(cfg)
 
     def controller(self, y):
         """Low-rank controller logits [T, B, N] (no bias or activation after m1)."""
@@ -180,7 +304,12 @@ class SparseFF(nn.Module):
         w_in = self.w1.permute(1, 2, 0)[blocks, units]   # [T, B, d]: w1[:, i, j_i]
         w_out = self.w2.permute(1, 0, 2)[blocks, units]  # [T, B, d]: w2[j_i, i, :]
         h = torch.relu(torch.einsum('td,tbd->tb', y, w_in))  # one scalar per block, not softmax-scaled
-        return self.b2 + torch.einsum('tb,tbd->td', h, w_out), units
+        out = self.b2 + torch.einsum('tb,tbd->td', h, w_out)
+        return (out if self.sru is None else out + self.sru(x)), units
+
+
+def make_ff(cfg):
+    return SparseFF(cfg) if cfg['ff_sparsity'] else DenseFF(cfg)
 
 
 class FixedBasePositions(nn.Module):
@@ -214,59 +343,125 @@ class LearnedPositions(nn.Module):
         return self.table[:T]
 
 
-class DecoderLayer(nn.Module):
-    def __init__(self, cfg, index):
-        super().__init__()
-        types = cfg['decoder_attention_types']
-        kind = types[index % len(types)]
-        if kind != 'dense':
-            raise NotImplementedError(f'attention type {kind!r} (decoder layer {index})')
-        self.attn = nn.ModuleList(DenseAttention(cfg) for _ in range(cfg['n_decoder_attention_layers']))
-        self.ff = SparseFF(cfg) if cfg['ff_sparsity'] else DenseFF(cfg)
+def make_positions(cfg):
+    """Separate modules (and tensors) for the encoder and the decoder; None for pos_type none."""
+    kind = cfg['pos_type']
+    return None if kind == 'none' else \
+        {'fixed-base': FixedBasePositions, 'learned': LearnedPositions}[kind](cfg)
+
+
+class Block(nn.Module):
+    """Reversible block: attention half-residuals, then the FF half-residual. Each half-residual is
+    a <- a + F(b), then the streams swap (trax ReversibleHalfResidual adds F(stack[1:]) to stack[0],
+    then ReversibleSwap)."""
 
     def forward(self, a, b):
-        # Each half-residual is a <- a + F(b), then the streams swap (trax ReversibleHalfResidual + Swap).
         for attn in self.attn:
             a, b = b, a + attn(b)
         out, units = self.ff(b)
         return b, a + out, units
 
 
-class Decoder(nn.Module):
+class DecoderLayer(Block):
+    def __init__(self, cfg, index):
+        super().__init__()
+        types = cfg['decoder_attention_types']
+        kind = types[index % len(types)]
+        make = {'dense': DenseAttention, 'mult_conv': MultConvAttention}[kind]
+        self.attn = nn.ModuleList(make(cfg) for _ in range(cfg['n_decoder_attention_layers']))
+        self.ff = make_ff(cfg)
+
+
+class EncoderLayer(Block):
+    """trax reformer.EncoderBlock with use_two_swaps_per_block: one non-causal attention
+    half-residual (k = 0), swap, FF half-residual, swap."""
+
     def __init__(self, cfg):
         super().__init__()
-        kind = cfg['pos_type']
-        self.pos = {'fixed-base': FixedBasePositions, 'learned': LearnedPositions}[kind](cfg) \
-            if kind != 'none' else None
-        self.layers = nn.ModuleList(DecoderLayer(cfg, L) for L in range(cfg['n_decoder_layers']))
-        self.out_norm = LayerNorm(cfg['d_model'], True, cfg['layernorm_eps'])  # always centered
+        self.attn = nn.ModuleList([DenseAttention(cfg, causal=False)])
+        self.ff = make_ff(cfg)
+
+
+def _run_blocks(layers, a, b):
+    units = {}
+    for L, layer in enumerate(layers):
+        a, b, u = layer(a, b)
+        if u is not None:
+            units[L] = u
+    return a, b, units
+
+
+class Encoder(nn.Module):
+    """Embedded input tokens -> the two streams the decoder's sequence starts with."""
+
+    def __init__(self, cfg):
+        super().__init__()
+        d = cfg['d_model']
+        self.reversible = cfg['reversible_encoder']
+        self.pos = make_positions(cfg)
+        self.layers = nn.ModuleList(EncoderLayer(cfg) for _ in range(cfg['n_encoder_layers']))
+        if not self.reversible:
+            self.out_dense = Dense(d, d)
+            self.out_norm = LayerNorm(d, True, cfg['layernorm_eps'])  # always centered
 
     def forward(self, x):
         if self.pos is not None:
             x = x + self.pos(x.shape[0])
+        a, b, units = _run_blocks(self.layers, x, x)
+        if self.reversible:
+            return (a, b), units  # terraformer.py _enc_dec_concat: ConcatWithPadding2 on the pair
+        enc = self.out_norm(self.out_dense((a + b) / 2))
+        return (enc, enc), units  # ConcatWithPadding, then ReversibleSelect([0, 0])
+
+
+class Decoder(nn.Module):
+    def __init__(self, cfg):
+        super().__init__()
+        self.pos = make_positions(cfg)
+        self.layers = nn.ModuleList(DecoderLayer(cfg, L) for L in range(cfg['n_decoder_layers']))
+        self.out_norm = LayerNorm(cfg['d_model'], True, cfg['layernorm_eps'])  # always centered
+
+    def forward(self, x, prefix=None):
+        """x: embedded decoder tokens [T, d] (positions counted from 0 at the start token);
+        prefix: the encoder's two streams [Ti, d] placed before them. Returns [Ti+T, d]."""
+        if self.pos is not None:
+            x = x + self.pos(x.shape[0])
         a = b = x
-        units = {}
-        for L, layer in enumerate(self.layers):
-            a, b, u = layer(a, b)
-            if u is not None:
-                units[L] = u
+        if prefix is not None:
+            a, b = torch.cat([prefix[0], x]), torch.cat([prefix[1], x])
+        a, b, units = _run_blocks(self.layers, a, b)
         return self.out_norm((a + b) / 2), units
 
 
 class Terraformer(nn.Module):
-    """Decoder-only Terraformer LM. forward(tokens [T]) -> (logits [T, V], {layer: units [T, B]})."""
+    """forward(tokens [T], input_tokens [Ti] for an encoder-decoder) ->
+    (logits [T, V], {decoder layer: units [Ti+T, B]})."""
 
     def __init__(self, config):
         super().__init__()
         self.config = dict(config)  # as given: written back verbatim by save_checkpoint
         cfg = self.cfg = resolve_config(config)
-        self.embedding = _param(cfg['vocab_size'], cfg['d_model'])  # no scaling
+        d, V, Sl = cfg['d_model'], cfg['vocab_size'], cfg['loss_sparsity']
+        self.embedding = _param(V, d)  # no scaling; shared by encoder and decoder
+        self.encoder = Encoder(cfg) if cfg['n_encoder_layers'] else None
         self.decoder = Decoder(cfg)
-        self.loss = Dense(cfg['d_model'], cfg['vocab_size'])
+        self.loss = FactoredDense(Sl, d, V) if Sl else Dense(d, V)
 
-    def forward(self, tokens):
-        out, units = self.decoder(self.embedding[tokens])
-        return self.loss(out), units
+    def encode(self, input_tokens):
+        """-> ((first, second) streams [Ti, d], {encoder layer: units [Ti, B]})."""
+        return self.encoder(self.embedding[input_tokens])
+
+    def forward(self, tokens, input_tokens=None):
+        if (self.encoder is None) != (input_tokens is None):
+            raise ValueError('input_tokens are required by an encoder-decoder model, and only by one')
+        prefix, n_in = None, 0
+        if self.encoder is not None:
+            if len(input_tokens) == 0:
+                raise ValueError('an encoder-decoder model needs at least one input token')
+            prefix, _ = self.encode(input_tokens)
+            n_in = len(input_tokens)
+        out, units = self.decoder(self.embedding[tokens], prefix)
+        return self.loss(out[n_in:]), units  # loss only at the decoder positions
 
 
 def random_init(config, seed=0, dtype=torch.float64):
@@ -288,7 +483,11 @@ def random_init(config, seed=0, dtype=torch.float64):
                 value = 1 + 0.1 * noise
             elif leaf in ('bias', 'b2', 'mb'):
                 value = 0.1 * noise
-            elif leaf in ('kernel', 'm1', 'm2', 'w1'):
+            elif leaf == 'gating':
+                value = 0.5 * noise  # trax FactoredDense: RandomNormalInitializer(stddev=0.5)
+            elif leaf == 'kernel' and p.dim() == 4:
+                value = noise / math.sqrt(p.shape[0] * p.shape[1] * p.shape[2])  # conv: lk * kw * M
+            elif leaf in ('kernel', 'projection', 'm1', 'm2', 'w1'):
                 value = noise / math.sqrt(p.shape[0])  # fan_in is the first axis
             elif leaf == 'w2':
                 value = noise / math.sqrt(p.shape[1])  # sums over the B active units

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdint>
 #include <cstring>
 #include <ctime>
 
@@ -26,6 +27,10 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
   if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
     ::close(fd);
     return Status::Error(ErrorCode::kIo, path + ": not a regular file");
+  }
+  if (uint64_t(st.st_size) > uint64_t(SIZE_MAX)) {
+    ::close(fd);
+    return Status::Error(ErrorCode::kIo, path + ": too large to map on this machine");
   }
   auto file = std::make_unique<MappedFile>();
   file->path_ = path;

@@ -1,5 +1,6 @@
 #include "cli/generate_command.h"
 
+#include <algorithm>
 #include <cstdio>
 #include <random>
 #include <vector>
@@ -27,7 +28,13 @@ int run_generate(const GenerateArgs& args) {
   const double load_seconds = platform::monotonic_seconds() - t_load;
 
   SamplerOptions sampling = args.sampler;
-  if (!args.seed_given) sampling.seed = std::random_device{}();
+  if (!args.seed_given) {
+    try {
+      sampling.seed = std::random_device{}();
+    } catch (const std::exception&) {  // no entropy source on this board: fall back to the clock
+      sampling.seed = uint64_t(platform::monotonic_seconds() * 1e9);
+    }
+  }
   auto sampler = Sampler::create(s.vocab_size(), sampling);
   if (!sampler.ok()) return fail(sampler.status());
 
@@ -37,7 +44,8 @@ int run_generate(const GenerateArgs& args) {
   ByteTokenizer tokenizer(model.value()->tokenizer());
   std::vector<int> prompt{tokenizer.start_id()};  // trax predict mode starts from id 0 at position 0
   for (int id : tokenizer.encode(args.prompt)) prompt.push_back(id);
-  if (prompt.size() + size_t(args.n_tokens) > size_t(s.max_context())) {
+  // The last sampled token is printed but never fed back, so it needs no position.
+  if (prompt.size() + size_t(std::max(args.n_tokens, 1)) - 1 > size_t(s.max_context())) {
     return fail(Status::Error(
         ErrorCode::kOutOfRange,
         "the prompt (" + std::to_string(prompt.size()) + " tokens with the start token) plus " +

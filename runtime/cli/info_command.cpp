@@ -1,7 +1,9 @@
 #include <cstdio>
 
 #include "cli/info_command.h"
+#include "model/model.h"
 #include "model/model_file.h"
+#include "platform.h"
 
 namespace terra::cli {
 
@@ -29,6 +31,19 @@ int run_info(const std::string& path) {
   std::printf("  parameters: %llu\n", (unsigned long long)params);
   Status s = c.check_supported();
   if (!s.ok()) std::printf("  note: %s\n", s.message().c_str());
+  return 0;
+}
+
+int run_verify(const std::string& path) {
+  const double start = platform::monotonic_seconds();
+  auto model = Model::load(path);
+  Status s = model.ok() ? model.value()->file().verify_checksums() : model.status();
+  if (!s.ok()) {
+    std::fprintf(stderr, "terra: error: %s\n", s.message().c_str());
+    return 1;
+  }
+  std::printf("%s: ok (%zu tensors, %.2f MiB checked in %.2f s)\n", path.c_str(), model.value()->file().tensors().size(),
+              double(model.value()->file().file_size()) / (1 << 20), platform::monotonic_seconds() - start);
   return 0;
 }
 

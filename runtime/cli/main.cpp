@@ -27,11 +27,16 @@ int main(int argc, char** argv) {
   CLI::App* info = app.add_subcommand("info", "describe a model file");
   info->add_option("model", info_path, "model file (.terra)")->required();
 
+  std::string verify_path;
+  CLI::App* verify = app.add_subcommand("verify", "check a model file, including every tensor's checksum");
+  verify->add_option("model", verify_path, "model file (.terra)")->required();
+
   CLI11_PARSE(app, argc, argv);
   if (generate->parsed()) {
     gen.seed_given = seed->count() > 0;
     return terra::cli::run_generate(gen);
   }
   if (info->parsed()) return terra::cli::run_info(info_path);
+  if (verify->parsed()) return terra::cli::run_verify(verify_path);
   return 1;
 }

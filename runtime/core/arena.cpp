@@ -10,6 +10,9 @@ namespace terra {
 void Arena::Free::operator()(uint8_t* p) const { std::free(p); }
 
 Status Arena::allocate() {
+  if (overflow_) {
+    return Status::Error(ErrorCode::kOutOfMemory, "the session's buffers exceed this machine's address space");
+  }
   const size_t bytes = planned_ == 0 ? kAlignment : planned_;
   void* p = std::aligned_alloc(kAlignment, bytes);
   if (p == nullptr) {

@@ -14,11 +14,17 @@ class Arena {
  public:
   static constexpr size_t kAlignment = 64;
 
-  // Planning pass: records sizes only. Call reserve() for each buffer, then allocate(), then
-  // take() in the same order.
-  size_t reserve(size_t bytes) {
+  // Planning pass: records sizes only. reserve(count, size) for each buffer, then allocate().
+  // Sizes that overflow size_t (32-bit boards) make allocate() fail instead of wrapping.
+  size_t reserve(uint64_t count, size_t elem_size) {
+    size_t bytes = 0, total = 0;
+    if (count > SIZE_MAX || __builtin_mul_overflow(size_t(count), elem_size, &bytes) || bytes > SIZE_MAX - kAlignment ||
+        __builtin_add_overflow(planned_, round_up(bytes), &total)) {
+      overflow_ = true;
+      return 0;
+    }
     const size_t at = planned_;
-    planned_ += round_up(bytes);
+    planned_ = total;
     return at;
   }
   Status allocate();
@@ -33,6 +39,7 @@ class Arena {
   std::unique_ptr<uint8_t, Free> memory_;
   uint8_t* base_ = nullptr;
   size_t planned_ = 0;
+  bool overflow_ = false;
 };
 
 }  // namespace terra

@@ -1,6 +1,7 @@
 #include "decoder/session.h"
 
 #include <algorithm>
+#include <cmath>
 #include <utility>
 
 #include "kernels/vector_ops.h"
@@ -30,6 +31,16 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
     return invalid("max context = " + std::to_string(max_context) + " exceeds the model's learned position table of " +
                    std::to_string(c.max_len));
   }
+  if (c.pos_encoding == PosEncoding::kFixedBase) {
+    // trax requires positions below min(base)^digits; past it the digits wrap around.
+    uint64_t limit = 1;
+    const int base = *std::min_element(c.pos_bases.begin(), c.pos_bases.end());
+    for (int i = 0; i < c.pos_n_digits && limit <= uint64_t(1) << 32; ++i) limit *= uint64_t(base);
+    if (uint64_t(max_context) > limit) {
+      return invalid("max context = " + std::to_string(max_context) + " exceeds the " + std::to_string(limit) +
+                     " positions the fixed-base encoding distinguishes");
+    }
+  }
   std::unique_ptr<Session> s(new Session(model, options, max_context, max_input));
   TERRA_RETURN_IF_ERROR(s->plan());
   return s;
@@ -44,37 +55,39 @@ Session::Session(const Model& model, const SessionOptions& options, int max_cont
 
 Status Session::plan() {
   const ModelConfig& c = config_;
-  const size_t F = sizeof(float), d = size_t(c.d_model), ctx = size_t(max_context_), in = size_t(max_input_);
-  const size_t sru = size_t(c.sru_layers) * size_t(c.sru_width), B = size_t(c.ff_blocks());
-  const size_t S = size_t(std::max(c.qkv_sparsity, 1));
+  const size_t F = sizeof(float);
+  const uint64_t d = uint64_t(c.d_model), ctx = uint64_t(max_context_), in = uint64_t(max_input_);
+  const uint64_t sru = uint64_t(c.sru_layers) * uint64_t(c.sru_width), B = uint64_t(c.ff_blocks());
+  const uint64_t S = uint64_t(std::max(c.qkv_sparsity, 1));
   // Pass 1 records offsets; pass 2, after the one allocation, turns them into pointers.
   struct Slot { size_t offset; float** f; int32_t** i; };
   std::vector<Slot> slots;
-  auto want = [&](float** p, size_t floats) { slots.push_back({arena_.reserve(floats * F), p, nullptr}); };
-  auto want_int = [&](int32_t** p, size_t n) { slots.push_back({arena_.reserve(n * 4), nullptr, p}); };
+  // Element counts multiply in 64 bits; reserve() catches what does not fit size_t.
+  auto want = [&](float** p, uint64_t floats) { slots.push_back({arena_.reserve(floats, F), p, nullptr}); };
+  auto want_int = [&](int32_t** p, uint64_t n) { slots.push_back({arena_.reserve(n, 4), nullptr, p}); };
 
   want(&stream_a_, d);
   want(&stream_b_, d);
   want(&normed_, d);
   want(&branch_, d);
-  want(&logits_, size_t(c.vocab_size));
-  if (c.loss_sparsity > 0) want(&loss_gated_, size_t(c.loss_sparsity) * d);
+  want(&logits_, uint64_t(c.vocab_size));
+  if (c.loss_sparsity > 0) want(&loss_gated_, uint64_t(c.loss_sparsity) * d);
   want(&attn_.q, d);
   want(&attn_.context, d);
   want(&attn_.scores, std::max(ctx, in));
   want(&attn_.gated, S * d);
   want(&ff_.normed, d);
   want(&ff_.branch, d);
-  if (c.ff_sparsity == 0) want(&ff_.dense.hidden, size_t(c.d_ff));
+  if (c.ff_sparsity == 0) want(&ff_.dense.hidden, uint64_t(c.d_ff));
   if (sru > 0) {
     want(&ff_.sru.normed, d);
-    want(&ff_.sru.h, size_t(c.sru_width));
-    want(&ff_.sru.gates, 3 * size_t(c.sru_width));
+    want(&ff_.sru.h, uint64_t(c.sru_width));
+    want(&ff_.sru.gates, 3 * uint64_t(c.sru_width));
   }
   auto want_sparse = [&](SparseFFScratch* s) {
     if (B == 0) return;
-    want(&s->lowrank, size_t(c.d_lowrank));
-    want(&s->logits, size_t(c.d_ff));
+    want(&s->lowrank, uint64_t(c.d_lowrank));
+    want(&s->logits, uint64_t(c.d_ff));
     want(&s->active, B);
     want_int(&s->selected, B);
   };
@@ -87,7 +100,7 @@ Status Session::plan() {
       want(&st.kv[k].k, ctx * d);
       want(&st.kv[k].v, ctx * d);
       if (c.decoder_attention_type(L) == AttentionType::kMultConv) {
-        want(&st.u_history[k], size_t(c.qkv_length_kernel) * d);
+        want(&st.u_history[k], uint64_t(c.qkv_length_kernel) * d);
       }
     }
     if (sru > 0) want(&st.sru, sru);
@@ -114,7 +127,7 @@ Status Session::plan() {
 void Session::reset() {
   position_ = 0;
   prefix_ = 0;
-  const size_t sru = size_t(config_.sru_layers) * size_t(config_.sru_width);
+  const size_t sru = size_t(config_.sru_layers) * size_t(config_.sru_width);  // planned, so it fits
   for (LayerState& st : layers_) {
     if (st.sru) std::fill(st.sru, st.sru + sru, 0.0f);  // the recurrence starts from zero
   }
@@ -161,7 +174,7 @@ Status Session::step(int token) {
                                                      std::to_string(max_context_) + " positions");
   }
   embed_and_decode(token, true);
-  return Status::Ok();
+  return check_logits();
 }
 
 Status Session::prefill(const int* tokens, size_t count) {
@@ -174,6 +187,18 @@ Status Session::prefill(const int* tokens, size_t count) {
                              " positions");
   }
   for (size_t i = 0; i < count; ++i) embed_and_decode(tokens[i], i + 1 == count);
+  return count > 0 ? check_logits() : Status::Ok();
+}
+
+Status Session::check_logits() const {
+  for (int v = 0; v < config_.vocab_size; ++v) {
+    if (!std::isfinite(logits_[v])) {
+      return Status::Error(ErrorCode::kCorruptModel,
+                           "the model produced a non-finite logit (token " + std::to_string(v) + ", position " +
+                               std::to_string(position_ - 1) +
+                               "): its weights may be damaged; `terra verify` checks the file");
+    }
+  }
   return Status::Ok();
 }
 

@@ -65,6 +65,7 @@ class Session {
   Session(const Model& model, const SessionOptions& options, int max_context, int max_input);
   Status plan();
   Status check_token(int token) const;
+  Status check_logits() const;
   // Runs one position through the decoder stack from the two streams' initial values.
   void decode_position(const float* first, const float* second, bool want_logits);
   void embed_and_decode(int token, bool want_logits);

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "model/checksum.h"
 #include "terra_generated.h"
 
 namespace terra {
@@ -95,6 +96,7 @@ Status ModelFile::parse() {
                           ") does not fit in the file of " + std::to_string(size) + " bytes");
   }
 
+  data_offset_ = data_offset;
   config_ = config_from_fb(*m->config());
   Status valid = config_.validate();
   if (!valid.ok()) return corrupt(p, valid.message());
@@ -157,8 +159,18 @@ Status ModelFile::parse() {
                             std::to_string(data_size) + " bytes or is misaligned");
     }
     v.data = data + off;
+    v.checksum = t->checksum();
     by_name_[v.name] = tensors_.size();
     tensors_.push_back(std::move(v));
+  }
+  return Status::Ok();
+}
+
+Status ModelFile::verify_checksums() const {
+  for (const TensorView& t : tensors_) {
+    if (t.checksum != 0 && checksum64(t.data, t.bytes) != t.checksum) {
+      return corrupt(path(), "tensor '" + t.name + "' is damaged: its bytes do not match the recorded checksum");
+    }
   }
   return Status::Ok();
 }

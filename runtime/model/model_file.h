@@ -36,6 +36,7 @@ struct TensorView {
   std::vector<int64_t> shape;
   const void* data = nullptr;
   uint64_t bytes = 0;
+  uint64_t checksum = 0;  // 0: not recorded
   int64_t elements() const {
     int64_t n = 1;
     for (int64_t s : shape) n *= s;
@@ -49,10 +50,17 @@ class ModelFile {
 
   const std::string& path() const { return file_->path(); }
   uint64_t file_size() const { return file_->size(); }
+  uint64_t data_offset() const { return data_offset_; }
+  // Offset of a tensor's first byte in the file.
+  uint64_t file_offset(const TensorView& t) const {
+    return uint64_t(static_cast<const uint8_t*>(t.data) - file_->data());
+  }
   const ModelConfig& config() const { return config_; }
   const TokenizerInfo& tokenizer() const { return tokenizer_; }
   const std::map<std::string, std::string>& metadata() const { return metadata_; }
   const std::vector<TensorView>& tensors() const { return tensors_; }
+  // Reads every tensor and compares its checksum; the error names the first damaged tensor.
+  Status verify_checksums() const;
   // The tensor `name`, checked against the expected stored shape, layout and dtypes.
   Result<const TensorView*> find(const TensorSpec& spec) const;
 
@@ -64,6 +72,7 @@ class ModelFile {
   std::map<std::string, std::string> metadata_;
   std::vector<TensorView> tensors_;
   std::map<std::string, size_t> by_name_;
+  uint64_t data_offset_ = 0;
 };
 
 }  // namespace terra

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <numeric>
+#include <cmath>
 #include <string>
 
 namespace terra {
@@ -31,7 +32,9 @@ int Sampler::sample(const float* logits) {
     return int(std::max_element(logits, logits + V) - logits);  // first maximum
   }
   std::iota(order_.begin(), order_.end(), 0);
-  auto by_logit = [logits](int a, int b) { return logits[a] > logits[b] || (logits[a] == logits[b] && a < b); };
+  // A NaN logit ranks lowest, so the ordering stays strict and weak whatever the model emits.
+  auto key = [logits](int t) { return std::isnan(logits[t]) ? -INFINITY : logits[t]; };
+  auto by_logit = [&key](int a, int b) { return key(a) > key(b) || (key(a) == key(b) && a < b); };
   int n = V;
   if (options_.top_k > 0 && options_.top_k < V) {
     n = options_.top_k;
@@ -39,14 +42,17 @@ int Sampler::sample(const float* logits) {
   } else {
     std::sort(order_.begin(), order_.end(), by_logit);
   }
-  // Candidates are now sorted by logit, so order_[0] holds the maximum.
-  const float inv_t = 1.0f / options_.temperature;
-  const float top = logits[order_[0]];
+  // Candidates are now sorted by logit, so order_[0] holds the maximum. Dividing (not
+  // multiplying by 1/T) in double keeps a tiny temperature finite: the maximum gets exp(0) = 1.
+  const double t = options_.temperature;
+  const double top = key(order_[0]);
   double sum = 0;
   for (int i = 0; i < n; ++i) {
-    probs_[size_t(i)] = std::exp((logits[order_[size_t(i)]] - top) * inv_t);
+    const double p = std::exp((double(key(order_[size_t(i)])) - top) / t);
+    probs_[size_t(i)] = std::isfinite(p) ? p : 0.0;
     sum += probs_[size_t(i)];
   }
+  if (!(sum > 0)) return order_[0];  // nothing finite to sample from
   if (options_.top_p < 1.0f) {
     double cum = 0;
     int keep = 0;

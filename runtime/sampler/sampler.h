@@ -28,7 +28,7 @@ class Sampler {
   Sampler(int vocab_size, const SamplerOptions& options);
   SamplerOptions options_;
   std::vector<int> order_;      // candidate token ids
-  std::vector<float> probs_;   // their probabilities
+  std::vector<double> probs_;  // their unnormalised probabilities
   std::mt19937_64 rng_;
 };
 
