@@ -218,3 +218,31 @@ TEST_CASE("damaged weights are found by their checksum and NaN logits are an err
   CHECK(st.code() == ErrorCode::kCorruptModel);
   CHECK_THAT(st.message(), Catch::Contains("non-finite logit (token 1, position 0)"));
 }
+
+TEST_CASE("encode is only for encoder-decoder models and checks its input", "[errors]") {
+  TempFile lm("lm.terra"), ed("ed.terra");
+  REQUIRE(test::write_random_model(lm.path, test::tiny_config(false)).ok());
+  auto m = Model::load(lm.path);
+  REQUIRE(m.ok());
+  auto s = Session::create(*m.value(), {8, 1});
+  REQUIRE(s.ok());
+  const int input[] = {5, 6, 7};
+  CHECK_THAT(s.value()->encode(input, 3).message(), Catch::Contains("this model has no encoder"));
+
+  ModelConfig c = test::tiny_config(true);
+  c.n_encoder_layers = 1;
+  REQUIRE(test::write_random_model(ed.path, c).ok());
+  auto e = Model::load(ed.path);
+  REQUIRE(e.ok());
+  auto es = Session::create(*e.value(), {8, 1, 2});
+  REQUIRE(es.ok());
+  Status st = es.value()->encode(input, 3);
+  CHECK(st.code() == ErrorCode::kOutOfRange);
+  CHECK_THAT(st.message(), Catch::Contains("maximum input of 2 tokens"));
+  const int bad[] = {5, -2};
+  CHECK(es.value()->encode(bad, 2).code() == ErrorCode::kInvalidArgument);
+  REQUIRE(es.value()->encode(input, 2).ok());
+  CHECK(es.value()->position() == 2);
+  REQUIRE(es.value()->step(0).ok());
+  CHECK(Session::create(*e.value(), {8, 1, 9}).status().code() == ErrorCode::kInvalidArgument);  // input > context
+}

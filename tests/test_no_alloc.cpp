@@ -88,3 +88,35 @@ TEST_CASE("the allocation counter does count", "[alloc]") {
   free(p);
   CHECK(g_allocations.load() - before == 3);
 }
+
+TEST_CASE("encode and decoding with every sparse option allocate nothing", "[alloc]") {
+  ModelConfig c = test::tiny_config(true);
+  c.n_encoder_layers = 2;
+  c.decoder_attention_types = {AttentionType::kMultConv, AttentionType::kDense};
+  c.qkv_sparsity = 4;
+  c.loss_sparsity = 4;
+  c.sru_layers = 1;
+  c.sru_width = 8;
+  const int threads = GENERATE(1, 2);
+  const std::string path = test::temp_path("alloc-encdec.terra");
+  REQUIRE(test::write_random_model(path, c).ok());
+  auto model = Model::load(path);
+  INFO(model.status().message());
+  REQUIRE(model.ok());
+  auto session = Session::create(*model.value(), {40, threads, 10});
+  REQUIRE(session.ok());
+  auto sampler = Sampler::create(c.vocab_size, {0.9f, 20, 0.9f, 3});
+  REQUIRE(sampler.ok());
+  Session& s = *session.value();
+  const int input[] = {72, 101, 108, 108, 111, 33};
+  const int prompt[] = {0, 72};
+
+  const long before = g_allocations.load();
+  for (int round = 0; round < 2; ++round) {
+    REQUIRE(s.encode(input, 6).ok());
+    REQUIRE(s.prefill(prompt, 2).ok());
+    for (int i = 0; i < 20; ++i) REQUIRE(s.step(sampler.value()->sample(s.logits())).ok());
+  }
+  CHECK(g_allocations.load() - before == 0);
+  std::remove(path.c_str());
+}

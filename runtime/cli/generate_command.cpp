@@ -2,6 +2,8 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <fstream>
+#include <sstream>
 #include <random>
 #include <vector>
 
@@ -18,11 +20,58 @@ int fail(const Status& s) {
 }
 }  // namespace
 
+namespace {
+// --input: a readable file's contents, else the text itself.
+std::string input_text(const std::string& arg) {
+  std::ifstream in(arg, std::ios::binary);
+  if (!in) return arg;
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+}  // namespace
+
 int run_generate(const GenerateArgs& args) {
+  if (args.n_tokens < 0) {
+    return fail(Status::Error(ErrorCode::kInvalidArgument, "-n " + std::to_string(args.n_tokens) + ": must be >= 0"));
+  }
   const double t_load = platform::monotonic_seconds();
   auto model = Model::load(args.model_path);
   if (!model.ok()) return fail(model.status());
-  auto session = Session::create(*model.value(), args.session);
+  const bool encoder_decoder = model.value()->config().n_encoder_layers > 0;
+  if (encoder_decoder && !args.input_given) {
+    return fail(Status::Error(ErrorCode::kInvalidArgument,
+                              "this is an encoder-decoder model: give its input with --input TEXT_OR_FILE"));
+  }
+  if (!encoder_decoder && args.input_given) {
+    return fail(Status::Error(ErrorCode::kInvalidArgument,
+                              "this model has no encoder: give the text with --prompt instead of --input"));
+  }
+
+  ByteTokenizer tokenizer(model.value()->tokenizer());
+  const std::vector<int> input = encoder_decoder ? tokenizer.encode(input_text(args.input)) : std::vector<int>{};
+  std::vector<int> prompt{tokenizer.start_id()};  // trax predict mode starts from id 0 at position 0
+  for (int id : tokenizer.encode(args.prompt)) prompt.push_back(id);
+  // The last sampled token is printed but never fed back, so it needs no position.
+  const size_t needed = input.size() + prompt.size() + size_t(std::max(args.n_tokens, 1)) - 1;
+  SessionOptions options = args.session;
+  if (options.max_context == 0) {
+    // Plan exactly what this run needs: the arena (KV caches above all) stays as small as it can.
+    if (needed > size_t(1) << 24) {
+      return fail(Status::Error(ErrorCode::kOutOfRange, "the input, prompt and -n need " + std::to_string(needed) +
+                                                            " positions, more than a session can hold"));
+    }
+    options.max_context = int(needed);
+  } else if (needed > size_t(options.max_context)) {
+    return fail(Status::Error(
+        ErrorCode::kOutOfRange,
+        "the input (" + std::to_string(input.size()) + " tokens) and prompt (" + std::to_string(prompt.size()) +
+            " tokens with the start token) plus " + std::to_string(args.n_tokens) +
+            " tokens to generate exceed the context of " + std::to_string(options.max_context) +
+            " positions; shorten them, lower -n or raise --max-context"));
+  }
+  options.max_input = int(input.size());
+  auto session = Session::create(*model.value(), options);
   if (!session.ok()) return fail(session.status());
   Session& s = *session.value();
   const double load_seconds = platform::monotonic_seconds() - t_load;
@@ -38,19 +87,12 @@ int run_generate(const GenerateArgs& args) {
   auto sampler = Sampler::create(s.vocab_size(), sampling);
   if (!sampler.ok()) return fail(sampler.status());
 
-  if (args.n_tokens < 0) {
-    return fail(Status::Error(ErrorCode::kInvalidArgument, "-n " + std::to_string(args.n_tokens) + ": must be >= 0"));
-  }
-  ByteTokenizer tokenizer(model.value()->tokenizer());
-  std::vector<int> prompt{tokenizer.start_id()};  // trax predict mode starts from id 0 at position 0
-  for (int id : tokenizer.encode(args.prompt)) prompt.push_back(id);
-  // The last sampled token is printed but never fed back, so it needs no position.
-  if (prompt.size() + size_t(std::max(args.n_tokens, 1)) - 1 > size_t(s.max_context())) {
-    return fail(Status::Error(
-        ErrorCode::kOutOfRange,
-        "the prompt (" + std::to_string(prompt.size()) + " tokens with the start token) plus " +
-            std::to_string(args.n_tokens) + " tokens to generate exceed the context of " +
-            std::to_string(s.max_context()) + " tokens; shorten the prompt, lower -n or raise --max-context"));
+  double encode_seconds = 0;
+  if (encoder_decoder) {
+    const double t_encode = platform::monotonic_seconds();
+    Status st = s.encode(input.data(), input.size());
+    if (!st.ok()) return fail(st);
+    encode_seconds = platform::monotonic_seconds() - t_encode;
   }
 
   std::fputs(args.prompt.c_str(), stdout);
@@ -87,9 +129,11 @@ int run_generate(const GenerateArgs& args) {
   std::fflush(stdout);
 
   std::fprintf(stderr,
-               "\nload: %.1f ms | prompt: %zu tokens, %.1f tokens/s | decode: %d tokens, %.1f tokens/s | "
+               "\nload: %.1f ms | input: %zu tokens, %.1f ms | prompt: %zu tokens, %.1f tokens/s | "
+               "decode: %d tokens, %.1f tokens/s | "
                "threads: %zu | seed: %llu | peak memory: %.1f MiB (arena %.1f MiB, model file %.1f MiB)\n",
-               load_seconds * 1e3, prompt.size(), double(prompt.size()) / prompt_seconds, generated,
+               load_seconds * 1e3, input.size(), encode_seconds * 1e3, prompt.size(),
+               double(prompt.size()) / prompt_seconds, generated,
                decode_seconds > 0 ? double(generated) / decode_seconds : 0.0, s.threads(),
                (unsigned long long)sampling.seed, double(platform::peak_rss_bytes()) / (1 << 20),
                double(s.arena_bytes()) / (1 << 20), double(model.value()->file().file_size()) / (1 << 20));

@@ -11,7 +11,9 @@ int main(int argc, char** argv) {
   terra::cli::GenerateArgs gen;
   CLI::App* generate = app.add_subcommand("generate", "generate text from a prompt");
   generate->add_option("-m,--model", gen.model_path, "model file (.terra)")->required();
-  generate->add_option("-p,--prompt", gen.prompt, "prompt text");
+  generate->add_option("-p,--prompt", gen.prompt, "prompt text (the decoder's start)");
+  CLI::Option* input = generate->add_option("-i,--input", gen.input,
+                                            "encoder-decoder models: the input, as text or a file to read");
   generate->add_option("-n,--n-tokens", gen.n_tokens, "tokens to generate")->capture_default_str();
   generate->add_option("--temperature", gen.sampler.temperature, "0 = greedy")->capture_default_str();
   generate->add_option("--top-k", gen.sampler.top_k, "keep the k most likely tokens (0 = all)")->capture_default_str();
@@ -20,7 +22,7 @@ int main(int argc, char** argv) {
   generate->add_flag("--ignore-eos", gen.ignore_end, "do not stop at the end token");
   generate->add_option("-t,--threads", gen.session.threads, "threads")->capture_default_str();
   generate->add_option("-c,--max-context", gen.session.max_context,
-                       "context tokens the session plans for (0 = model max_len, at most 4096)")
+                       "positions the session plans for (0 = exactly what input, prompt and -n need)")
       ->capture_default_str();
 
   std::string info_path;
@@ -34,6 +36,7 @@ int main(int argc, char** argv) {
   CLI11_PARSE(app, argc, argv);
   if (generate->parsed()) {
     gen.seed_given = seed->count() > 0;
+    gen.input_given = input->count() > 0;
     return terra::cli::run_generate(gen);
   }
   if (info->parsed()) return terra::cli::run_info(info_path);
