@@ -40,6 +40,21 @@ class Reader {
     if (!j_[key].is_number()) return fail(std::string("field '") + key + "' = " + j_[key].dump() + " is not a number");
     *out = j_[key].get<float>();
   }
+  void choice(const char* key, std::initializer_list<const char*> names, int* out) {
+    seen_.insert(key);
+    if (!j_.contains(key)) return;
+    int i = 0;
+    for (const char* n : names) {
+      if (j_[key] == n) {
+        *out = i;
+        return;
+      }
+      ++i;
+    }
+    std::string all;
+    for (const char* n : names) all += std::string(all.empty() ? "" : ", ") + n;
+    fail(std::string("field '") + key + "' = " + j_[key].dump() + " is not one of " + all);
+  }
   const json* get(const char* key) {
     seen_.insert(key);
     return j_.contains(key) ? &j_[key] : nullptr;
@@ -146,6 +161,28 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
   r.number("layernorm_eps", &c.layernorm_eps);
   r.integer("max_len", &c.max_len);
   r.boolean("reversible_encoder", &c.reversible_encoder);
+  // trax options: recorded in the model file; the runtime refuses values it does not implement.
+  r.integer("lsh_chunk_len", &c.lsh_chunk_len);
+  r.integer("lsh_n_buckets", &c.lsh_n_buckets);
+  r.integer("lsh_n_hashes", &c.lsh_n_hashes);
+  r.integer("lsh_n_chunks_before", &c.lsh_n_chunks_before);
+  r.integer("lsh_n_chunks_after", &c.lsh_n_chunks_after);
+  r.integer("lsh_predict_mem_len", &c.lsh_predict_mem_len);
+  r.integer("lsh_predict_drop_len", &c.lsh_predict_drop_len);
+  r.integer("d_attention_key", &c.d_attention_key);
+  r.integer("d_attention_value", &c.d_attention_value);
+  r.boolean("attention_bias", &c.attention_bias);
+  r.boolean("qkv_share_qk", &c.qkv_share_qk);
+  r.choice("qkv_output_layer", {"none", "mult", "conv", "multconv"}, &c.qkv_output_layer);
+  r.choice("qkv_v_concat", {"none", "fixed", "original"}, &c.qkv_v_concat);
+  r.choice("loss_sparsity_type", {"mult", "lowrank", "einsum", "local", "local3"}, &c.loss_sparsity_type);
+  r.integer("loss_d_lowrank", &c.loss_d_lowrank);
+  r.choice("ff_sparsity_type", {"1inN", "Block", "Switch"}, &c.ff_sparsity_type);
+  r.choice("ff_activation", {"relu", "gelu", "fast_gelu"}, &c.ff_activation);
+  r.integer("n_layers_forget", &c.n_layers_forget);
+  r.boolean("forget_dense", &c.forget_dense);
+  r.boolean("use_two_swaps_per_encoder_block", &c.use_two_swaps_per_encoder_block);
+  r.integer("output_vocab_size", &c.output_vocab_size);
   if (const json* v = r.get("tokenizer")) {
     if (!v->is_object() || !v->contains("type") || (*v)["type"] != "byte") {
       r.fail("tokenizer " + v->dump() + ": only {\"type\": \"byte\"} is supported");

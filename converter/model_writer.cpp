@@ -49,6 +49,23 @@ flatbuffers::Offset<fb::Config> build_config(flatbuffers::FlatBufferBuilder& b, 
   cb.add_lsh_n_buckets(c.lsh_n_buckets);
   cb.add_lsh_n_hashes(c.lsh_n_hashes);
   cb.add_lsh_n_chunks_before(c.lsh_n_chunks_before);
+  cb.add_lsh_n_chunks_after(c.lsh_n_chunks_after);
+  cb.add_lsh_predict_mem_len(c.lsh_predict_mem_len);
+  cb.add_lsh_predict_drop_len(c.lsh_predict_drop_len);
+  cb.add_d_attention_key(c.d_attention_key);
+  cb.add_d_attention_value(c.d_attention_value);
+  cb.add_attention_bias(c.attention_bias);
+  cb.add_qkv_share_qk(c.qkv_share_qk);
+  cb.add_qkv_output_layer(fb::QkvOutputLayer(c.qkv_output_layer));
+  cb.add_qkv_v_concat(fb::QkvVConcat(c.qkv_v_concat));
+  cb.add_loss_sparsity_type(fb::LossSparsityType(c.loss_sparsity_type));
+  cb.add_loss_d_lowrank(c.loss_d_lowrank);
+  cb.add_ff_sparsity_type(fb::FFSparsityType(c.ff_sparsity_type));
+  cb.add_ff_activation(fb::FFActivation(c.ff_activation));
+  cb.add_n_layers_forget(c.n_layers_forget);
+  cb.add_forget_dense(c.forget_dense);
+  cb.add_use_two_swaps_per_encoder_block(c.use_two_swaps_per_encoder_block);
+  cb.add_output_vocab_size(c.output_vocab_size);
   return cb.Finish();
 }
 

@@ -91,6 +91,16 @@ Status ModelConfig::validate() const {
     }
     for (int b : pos_bases) TERRA_RETURN_IF_ERROR(in_range("pos_bases[]", b, 2, 1 << 16));
   }
+  TERRA_RETURN_IF_ERROR(in_range("d_attention_key", d_attention_key, 0, 1 << 16));
+  TERRA_RETURN_IF_ERROR(in_range("d_attention_value", d_attention_value, 0, 1 << 16));
+  TERRA_RETURN_IF_ERROR(in_range("qkv_output_layer", qkv_output_layer, 0, 3));
+  TERRA_RETURN_IF_ERROR(in_range("qkv_v_concat", qkv_v_concat, 0, 2));
+  TERRA_RETURN_IF_ERROR(in_range("loss_sparsity_type", loss_sparsity_type, 0, 4));
+  TERRA_RETURN_IF_ERROR(in_range("loss_d_lowrank", loss_d_lowrank, 0, 1 << 16));
+  TERRA_RETURN_IF_ERROR(in_range("ff_sparsity_type", ff_sparsity_type, 0, 2));
+  TERRA_RETURN_IF_ERROR(in_range("ff_activation", ff_activation, 0, 2));
+  TERRA_RETURN_IF_ERROR(in_range("n_layers_forget", n_layers_forget, 0, 1024));
+  TERRA_RETURN_IF_ERROR(in_range("output_vocab_size", output_vocab_size, 0, 1 << 22));
   if (!(layernorm_eps > 0.0f && layernorm_eps < 1.0f)) {
     return Status::Error(ErrorCode::kCorruptModel,
                          "config field layernorm_eps = " + std::to_string(layernorm_eps) + ": must be in (0, 1)");
@@ -105,6 +115,22 @@ Status ModelConfig::check_supported() const {
   for (AttentionType t : decoder_attention_types) {
     if (t == AttentionType::kLSH) return unsupported("attention type 'lsh' (LSH self-attention)");
   }
+  const int dh = d_model / n_heads;
+  if (d_attention_key != 0 && d_attention_key != dh) return unsupported("d_attention_key other than d_model / n_heads");
+  if (d_attention_value != 0 && d_attention_value != dh) {
+    return unsupported("d_attention_value other than d_model / n_heads");
+  }
+  if (!attention_bias) return unsupported("attention without biases (attention_bias false)");
+  if (qkv_share_qk) return unsupported("mult_conv attention with share_qk");
+  if (qkv_output_layer != 0) return unsupported("mult_conv attention with an output layer (output_layer_type)");
+  if (qkv_v_concat != 0) return unsupported("mult_conv attention with v_concat_type other than none");
+  if (loss_sparsity > 0 && loss_sparsity_type != 0) return unsupported("loss_sparsity_type other than mult");
+  if (loss_d_lowrank != 0) return unsupported("loss_d_lowrank");
+  if (ff_sparsity > 0 && ff_sparsity_type != 0) return unsupported("ff_sparsity_type other than 1inN");
+  if (ff_activation != 0) return unsupported("ff_activation other than relu");
+  if (n_layers_forget != 0) return unsupported("n_layers_forget (forgetting blocks)");
+  if (!use_two_swaps_per_encoder_block) return unsupported("use_two_swaps_per_encoder_block false");
+  if (output_vocab_size != 0 && output_vocab_size != vocab_size) return unsupported("a separate output vocabulary");
   if (n_encoder_layers > 0 && encoder_attention_type != AttentionType::kDense) {
     return unsupported(std::string("encoder attention type '") + attention_type_name(encoder_attention_type) + "'");
   }

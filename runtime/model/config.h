@@ -46,6 +46,25 @@ struct ModelConfig {
   int lsh_n_buckets = 0;
   int lsh_n_hashes = 0;
   int lsh_n_chunks_before = 0;
+  int lsh_n_chunks_after = 0;
+  int lsh_predict_mem_len = 0;
+  int lsh_predict_drop_len = 0;
+  // trax options recorded so the format need not change when the runtime learns them; values
+  // other than these defaults are refused by check_supported() with the option's name.
+  int d_attention_key = 0;    // per head; 0 = d_model / n_heads
+  int d_attention_value = 0;
+  bool attention_bias = true;
+  bool qkv_share_qk = false;
+  int qkv_output_layer = 0;   // 0 none, 1 mult, 2 conv, 3 multconv
+  int qkv_v_concat = 0;       // 0 none, 1 fixed, 2 original
+  int loss_sparsity_type = 0; // 0 mult, 1 lowrank, 2 einsum, 3 local, 4 local3
+  int loss_d_lowrank = 0;
+  int ff_sparsity_type = 0;   // 0 1inN, 1 Block, 2 Switch
+  int ff_activation = 0;      // 0 relu, 1 gelu, 2 fast gelu
+  int n_layers_forget = 0;
+  bool forget_dense = true;
+  bool use_two_swaps_per_encoder_block = true;
+  int output_vocab_size = 0;  // 0 = vocab_size
 
   int head_dim() const { return d_model / n_heads; }
   int ff_blocks() const { return ff_sparsity > 0 ? d_ff / ff_sparsity : 0; }  // B

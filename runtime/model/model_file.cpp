@@ -51,6 +51,23 @@ ModelConfig config_from_fb(const fb::Config& c) {
   m.lsh_n_buckets = c.lsh_n_buckets();
   m.lsh_n_hashes = c.lsh_n_hashes();
   m.lsh_n_chunks_before = c.lsh_n_chunks_before();
+  m.lsh_n_chunks_after = c.lsh_n_chunks_after();
+  m.lsh_predict_mem_len = c.lsh_predict_mem_len();
+  m.lsh_predict_drop_len = c.lsh_predict_drop_len();
+  m.d_attention_key = c.d_attention_key();
+  m.d_attention_value = c.d_attention_value();
+  m.attention_bias = c.attention_bias();
+  m.qkv_share_qk = c.qkv_share_qk();
+  m.qkv_output_layer = int(c.qkv_output_layer());
+  m.qkv_v_concat = int(c.qkv_v_concat());
+  m.loss_sparsity_type = int(c.loss_sparsity_type());
+  m.loss_d_lowrank = c.loss_d_lowrank();
+  m.ff_sparsity_type = int(c.ff_sparsity_type());
+  m.ff_activation = int(c.ff_activation());
+  m.n_layers_forget = c.n_layers_forget();
+  m.forget_dense = c.forget_dense();
+  m.use_two_swaps_per_encoder_block = c.use_two_swaps_per_encoder_block();
+  m.output_vocab_size = c.output_vocab_size();
   return m;
 }
 
