@@ -128,12 +128,12 @@ int run_generate(const GenerateArgs& args) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
 
+  std::fprintf(stderr, "\nload: %.1f ms | ", load_seconds * 1e3);
+  if (encoder_decoder) std::fprintf(stderr, "input: %zu tokens, %.1f ms | ", input.size(), encode_seconds * 1e3);
   std::fprintf(stderr,
-               "\nload: %.1f ms | input: %zu tokens, %.1f ms | prompt: %zu tokens, %.1f tokens/s | "
-               "decode: %d tokens, %.1f tokens/s | "
+               "prompt: %zu tokens, %.1f tokens/s | decode: %d tokens, %.1f tokens/s | "
                "threads: %zu | seed: %llu | peak memory: %.1f MiB (arena %.1f MiB, model file %.1f MiB)\n",
-               load_seconds * 1e3, input.size(), encode_seconds * 1e3, prompt.size(),
-               double(prompt.size()) / prompt_seconds, generated,
+               prompt.size(), double(prompt.size()) / prompt_seconds, generated,
                decode_seconds > 0 ? double(generated) / decode_seconds : 0.0, s.threads(),
                (unsigned long long)sampling.seed, double(platform::peak_rss_bytes()) / (1 << 20),
                double(s.arena_bytes()) / (1 << 20), double(model.value()->file().file_size()) / (1 << 20));
