@@ -1,6 +1,7 @@
 #include "config_json.h"
 
 #include <fstream>
+#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
@@ -184,8 +185,39 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
   r.boolean("use_two_swaps_per_encoder_block", &c.use_two_swaps_per_encoder_block);
   r.integer("output_vocab_size", &c.output_vocab_size);
   if (const json* v = r.get("tokenizer")) {
-    if (!v->is_object() || !v->contains("type") || (*v)["type"] != "byte") {
-      r.fail("tokenizer " + v->dump() + ": only {\"type\": \"byte\"} is supported");
+    TokenizerInfo& t = out.tokenizer;
+    auto id = [&](const char* key, int* dst) {
+      if (!v->contains(key)) return;
+      if (!(*v)[key].is_number_integer()) return r.fail(std::string("tokenizer.") + key + " is not an integer");
+      *dst = (*v)[key].get<int>();
+    };
+    if (!v->is_object() || !v->contains("type") || !(*v)["type"].is_string()) {
+      r.fail("tokenizer " + v->dump() + " needs a \"type\": \"byte\" or \"sentencepiece\"");
+    } else if ((*v)["type"] == "byte") {
+      id("byte_offset", &t.byte_offset);
+    } else if ((*v)["type"] == "sentencepiece") {
+      t.kind = TokenizerKind::kSentencePiece;
+      if (!v->contains("model") || !(*v)["model"].is_string()) {
+        r.fail("tokenizer: a sentencepiece tokenizer needs \"model\": the .model file, relative to config.json");
+      } else {
+        const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
+        const std::string model_path = dir + "/" + (*v)["model"].get<std::string>();
+        std::ifstream f(model_path, std::ios::binary);
+        if (!f) {
+          r.fail("tokenizer model " + model_path + " cannot be opened");
+        } else {
+          out.tokenizer_model.assign(std::istreambuf_iterator<char>(f), {});
+        }
+      }
+    } else {
+      r.fail("tokenizer type " + (*v)["type"].dump() + " is not byte or sentencepiece");
+    }
+    id("start_id", &t.start_id);
+    id("end_id", &t.end_id);
+    for (auto& [k, val] : v->items()) {
+      if (k != "type" && k != "model" && k != "start_id" && k != "end_id" && k != "byte_offset") {
+        r.fail("unknown field 'tokenizer." + k + "'");
+      }
     }
   }
   for (const char* key : {"name", "source", "license"}) {
@@ -195,6 +227,8 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
     }
   }
   TERRA_RETURN_IF_ERROR(r.finish());
+  out.tokenizer.model = out.tokenizer_model.data();
+  out.tokenizer.model_size = out.tokenizer_model.size();
   Status valid = c.validate();
   if (!valid.ok()) return Status::Error(ErrorCode::kInvalidArgument, path + ": " + valid.message());
   return out;

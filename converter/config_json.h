@@ -2,7 +2,9 @@
 #pragma once
 
 #include <map>
+#include <cstdint>
 #include <string>
+#include <vector>
 
 #include "model/config.h"
 #include "model/model_file.h"
@@ -11,7 +13,8 @@ namespace terra {
 
 struct CheckpointConfig {
   ModelConfig model;
-  TokenizerInfo tokenizer;
+  TokenizerInfo tokenizer;              // its model pointer refers to tokenizer_model
+  std::vector<uint8_t> tokenizer_model;  // SentencePiece model proto bytes
   std::map<std::string, std::string> metadata;  // name, source, license
 };
 

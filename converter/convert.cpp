@@ -5,6 +5,7 @@
 #include <random>
 
 #include "model_writer.h"
+#include "tokenizer/tokenizer.h"
 
 namespace terra {
 
@@ -169,6 +170,17 @@ Status convert(const CheckpointConfig& config, const TensorSource& source, const
                          "the byte tokenizer needs vocab_size >= " + std::to_string(config.tokenizer.byte_offset + 256) +
                              ", config has " + std::to_string(c.vocab_size));
   }
+  {  // the runtime must be able to build this tokenizer for this vocabulary
+    TokenizerInfo tok = config.tokenizer;
+    tok.model = config.tokenizer_model.data();
+    tok.model_size = config.tokenizer_model.size();
+    auto t = Tokenizer::create(tok, c.vocab_size);
+    if (!t.ok()) return Status::Error(t.status().code(), "tokenizer: " + t.status().message());
+  }
+  if (config.tokenizer.start_id < 0 || config.tokenizer.start_id >= c.vocab_size || config.tokenizer.end_id < 0 ||
+      config.tokenizer.end_id >= c.vocab_size) {
+    return Status::Error(ErrorCode::kInvalidArgument, "tokenizer start/end ids do not fit the vocabulary");
+  }
   const std::vector<TensorSpec> specs = model_tensors(c);
   std::vector<PlannedTensor> plan;
   uint64_t total = 0;
@@ -178,7 +190,10 @@ Status convert(const CheckpointConfig& config, const TensorSource& source, const
     total += plan.back().bytes;
   }
   ModelWriter writer;
-  TERRA_RETURN_IF_ERROR(writer.open(out_path, c, config.tokenizer, config.metadata, plan));
+  TokenizerInfo tok = config.tokenizer;  // point at this copy's bytes, whatever the caller copied
+  tok.model = config.tokenizer_model.data();
+  tok.model_size = config.tokenizer_model.size();
+  TERRA_RETURN_IF_ERROR(writer.open(out_path, c, tok, config.metadata, plan));
   Progress progress(options.progress, total);
   ConvertSummary sum;
   for (size_t i = 0; i < specs.size(); ++i) {

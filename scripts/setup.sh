@@ -7,9 +7,10 @@ set -euo pipefail
 BUILD_PKGS=(g++ cmake make pkg-config
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libflatbuffers-dev flatbuffers-compiler
-  nlohmann-json3-dev libcli11-dev)
+  nlohmann-json3-dev libcli11-dev libsentencepiece-dev)
 # Tests: Catch2 v2 and the PyTorch reference that produces golden data.
-TEST_PKGS=(catch2 python3 python3-torch python3-numpy libopenblas0-pthread)
+TEST_PKGS=(catch2 python3 python3-torch python3-numpy libopenblas0-pthread python3-sentencepiece
+  python3-flatbuffers sentencepiece)
 
 want=("${BUILD_PKGS[@]}")
 if [[ "${1:-}" == "--test" ]]; then want+=("${TEST_PKGS[@]}"); fi

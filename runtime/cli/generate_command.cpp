@@ -8,7 +8,7 @@
 #include <vector>
 
 #include "platform.h"
-#include "tokenizer/byte_tokenizer.h"
+#include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8_stream.h"
 
 namespace terra::cli {
@@ -48,10 +48,19 @@ int run_generate(const GenerateArgs& args) {
                               "this model has no encoder: give the text with --prompt instead of --input"));
   }
 
-  ByteTokenizer tokenizer(model.value()->tokenizer());
-  const std::vector<int> input = encoder_decoder ? tokenizer.encode(input_text(args.input)) : std::vector<int>{};
+  auto made = Tokenizer::create(model.value()->tokenizer(), model.value()->config().vocab_size);
+  if (!made.ok()) return fail(made.status());
+  const Tokenizer& tokenizer = *made.value();
+  std::vector<int> input;
+  if (encoder_decoder) {
+    auto ids = tokenizer.encode(input_text(args.input));
+    if (!ids.ok()) return fail(ids.status());
+    input = ids.take();
+  }
   std::vector<int> prompt{tokenizer.start_id()};  // trax predict mode starts from id 0 at position 0
-  for (int id : tokenizer.encode(args.prompt)) prompt.push_back(id);
+  auto prompt_ids = tokenizer.encode(args.prompt);
+  if (!prompt_ids.ok()) return fail(prompt_ids.status());
+  for (int id : prompt_ids.value()) prompt.push_back(id);
   // The last sampled token is printed but never fed back, so it needs no position.
   const size_t needed = input.size() + prompt.size() + size_t(std::max(args.n_tokens, 1)) - 1;
   SessionOptions options = args.session;
@@ -105,6 +114,7 @@ int run_generate(const GenerateArgs& args) {
   const double t_decode = platform::monotonic_seconds();
   int generated = 0;
   std::string piece, text;
+  size_t printed = 0;
   Utf8Stream printable;
   while (generated < args.n_tokens) {
     const int token = sampler.value()->sample(s.logits());
@@ -113,7 +123,12 @@ int run_generate(const GenerateArgs& args) {
     piece.clear();
     if (tokenizer.decode(token, &piece)) {
       text.clear();
-      for (unsigned char b : piece) printable.push(b, &text);
+      // A word-start marker becomes a space; at the very start of the text it has nothing to separate.
+      const bool at_start = args.prompt.empty() && printed == 0;
+      for (size_t i = (at_start && !piece.empty() && piece[0] == ' ') ? 1 : 0; i < piece.size(); ++i) {
+        printable.push((unsigned char)piece[i], &text);
+      }
+      printed += text.size();
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
     }

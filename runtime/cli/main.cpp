@@ -3,6 +3,7 @@
 
 #include "cli/generate_command.h"
 #include "cli/info_command.h"
+#include "cli/perplexity_command.h"
 
 int main(int argc, char** argv) {
   CLI::App app{"terra: run sparse Terraformer language models on the CPU"};
@@ -33,6 +34,14 @@ int main(int argc, char** argv) {
   CLI::App* verify = app.add_subcommand("verify", "check a model file, including every tensor's checksum");
   verify->add_option("model", verify_path, "model file (.terra)")->required();
 
+  terra::cli::PerplexityArgs ppl;
+  CLI::App* perplexity = app.add_subcommand("perplexity", "perplexity of a text file under the model");
+  perplexity->add_option("-m,--model", ppl.model_path, "model file (.terra)")->required();
+  perplexity->add_option("--text", ppl.text_path, "text file")->required();
+  perplexity->add_option("-w,--window", ppl.window, "tokens per scored window")->capture_default_str();
+  perplexity->add_option("-t,--threads", ppl.threads, "threads")->capture_default_str();
+  perplexity->add_flag("--json", ppl.json, "one JSON line");
+
   CLI11_PARSE(app, argc, argv);
   if (generate->parsed()) {
     gen.seed_given = seed->count() > 0;
@@ -41,5 +50,6 @@ int main(int argc, char** argv) {
   }
   if (info->parsed()) return terra::cli::run_info(info_path);
   if (verify->parsed()) return terra::cli::run_verify(verify_path);
+  if (perplexity->parsed()) return terra::cli::run_perplexity(ppl);
   return 1;
 }

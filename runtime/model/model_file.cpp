@@ -123,13 +123,21 @@ Status ModelFile::parse() {
     tokenizer_.start_id = t->start_id();
     tokenizer_.end_id = t->end_id();
     tokenizer_.byte_offset = t->byte_offset();
+    if (t->model()) {
+      tokenizer_.model = t->model()->data();
+      tokenizer_.model_size = t->model()->size();
+    }
   }
-  if (tokenizer_.kind != TokenizerKind::kByte) {
-    return Status::Error(ErrorCode::kUnsupported, p + ": only the byte tokenizer is supported by this runtime version");
+  if (tokenizer_.kind != TokenizerKind::kByte && tokenizer_.kind != TokenizerKind::kSentencePiece) {
+    return corrupt(p, "unknown tokenizer kind " + std::to_string(int(tokenizer_.kind)));
   }
+  if (tokenizer_.kind == TokenizerKind::kSentencePiece && tokenizer_.model_size == 0) {
+    return corrupt(p, "the SentencePiece tokenizer has no model");
+  }
+  const bool byte_ids_fit = tokenizer_.kind != TokenizerKind::kByte ||
+                            (tokenizer_.byte_offset >= 0 && int64_t(tokenizer_.byte_offset) + 256 <= config_.vocab_size);
   if (tokenizer_.start_id < 0 || tokenizer_.start_id >= config_.vocab_size || tokenizer_.end_id < 0 ||
-      tokenizer_.end_id >= config_.vocab_size || tokenizer_.byte_offset < 0 ||
-      int64_t(tokenizer_.byte_offset) + 256 > config_.vocab_size) {
+      tokenizer_.end_id >= config_.vocab_size || !byte_ids_fit) {
     return corrupt(p, "tokenizer ids (start " + std::to_string(tokenizer_.start_id) + ", end " +
                           std::to_string(tokenizer_.end_id) + ", byte offset " +
                           std::to_string(tokenizer_.byte_offset) + ") do not fit the vocabulary of " +

@@ -27,6 +27,9 @@ struct TokenizerInfo {
   int start_id = 0;
   int end_id = 1;
   int byte_offset = 2;
+  // SentencePiece: the serialized model proto, in place in the mapped file.
+  const uint8_t* model = nullptr;
+  size_t model_size = 0;
 };
 
 struct TensorView {

@@ -2,7 +2,7 @@
 
 namespace terra {
 
-std::vector<int> ByteTokenizer::encode(const std::string& text) const {
+Result<std::vector<int>> ByteTokenizer::encode(const std::string& text) const {
   std::vector<int> ids;
   ids.reserve(text.size());
   for (unsigned char ch : text) ids.push_back(int(ch) + info_.byte_offset);

@@ -2,24 +2,16 @@
 // (start, end). Any input encodes; special ids decode to nothing.
 #pragma once
 
-#include <string>
-#include <vector>
-
-#include "model/model_file.h"
+#include "tokenizer/tokenizer.h"
 
 namespace terra {
 
-class ByteTokenizer {
+class ByteTokenizer : public Tokenizer {
  public:
-  explicit ByteTokenizer(const TokenizerInfo& info) : info_(info) {}
-  std::vector<int> encode(const std::string& text) const;
-  // Appends the text of `token` to out; returns false for a special token (nothing appended).
-  bool decode(int token, std::string* out) const;
-  int start_id() const { return info_.start_id; }
-  int end_id() const { return info_.end_id; }
-
- private:
-  TokenizerInfo info_;
+  explicit ByteTokenizer(const TokenizerInfo& info) : Tokenizer(info) {}
+  Result<std::vector<int>> encode(const std::string& text) const override;
+  bool decode(int token, std::string* out) const override;
+  const char* name() const override { return "byte"; }
 };
 
 }  // namespace terra
