@@ -113,12 +113,15 @@ int run_generate(const GenerateArgs& args) {
 
   const double t_decode = platform::monotonic_seconds();
   int generated = 0;
+  std::vector<int> generated_ids;
+  generated_ids.reserve(size_t(args.n_tokens));
   std::string piece, text;
   size_t printed = 0;
   Utf8Stream printable;
   while (generated < args.n_tokens) {
     const int token = sampler.value()->sample(s.logits());
     ++generated;
+    generated_ids.push_back(token);
     if (token == tokenizer.end_id() && !args.ignore_end) break;
     piece.clear();
     if (tokenizer.decode(token, &piece)) {
@@ -143,6 +146,13 @@ int run_generate(const GenerateArgs& args) {
   std::fwrite(text.data(), 1, text.size(), stdout);
   std::fflush(stdout);
 
+  if (args.print_ids) {
+    std::string json = "{\"prompt_ids\": [";
+    for (size_t i = 0; i < prompt.size(); ++i) json += (i ? ", " : "") + std::to_string(prompt[i]);
+    json += "], \"generated\": [";
+    for (size_t i = 0; i < generated_ids.size(); ++i) json += (i ? ", " : "") + std::to_string(generated_ids[i]);
+    std::fprintf(stderr, "%s]}\n", json.c_str());
+  }
   std::fprintf(stderr, "\nload: %.1f ms | ", load_seconds * 1e3);
   if (encoder_decoder) std::fprintf(stderr, "input: %zu tokens, %.1f ms | ", input.size(), encode_seconds * 1e3);
   std::fprintf(stderr,

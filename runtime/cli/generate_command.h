@@ -16,7 +16,8 @@ struct GenerateArgs {
   SessionOptions session;
   SamplerOptions sampler;
   bool seed_given = false;
-  bool ignore_end = false;  // keep going past the end token (benchmarks, random models)
+  bool ignore_end = false;
+  bool print_ids = false;  // a JSON line of the prompt and generated ids on stderr (tests)  // keep going past the end token (benchmarks, random models)
 };
 
 // Streams the continuation of the prompt to stdout, statistics to stderr. Returns an exit code.

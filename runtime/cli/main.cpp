@@ -21,6 +21,7 @@ int main(int argc, char** argv) {
   generate->add_option("--top-p", gen.sampler.top_p, "nucleus probability mass")->capture_default_str();
   CLI::Option* seed = generate->add_option("--seed", gen.sampler.seed, "random seed (default: random)");
   generate->add_flag("--ignore-eos", gen.ignore_end, "do not stop at the end token");
+  generate->add_flag("--print-ids", gen.print_ids, "print the prompt and generated token ids (JSON, stderr)");
   generate->add_option("-t,--threads", gen.session.threads, "threads")->capture_default_str();
   generate->add_option("-c,--max-context", gen.session.max_context,
                        "positions the session plans for (0 = exactly what input, prompt and -n need)")
