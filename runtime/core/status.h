@@ -46,8 +46,9 @@ class [[nodiscard]] Result {
   Result(Status status) : status_(std::move(status)) {}  // NOLINT
   bool ok() const { return status_.ok(); }
   const Status& status() const { return status_; }
-  T& value() { return *value_; }
-  const T& value() const { return *value_; }
+  T& value() & { return *value_; }
+  const T& value() const& { return *value_; }
+  T value() && { return std::move(*value_); }  // a temporary's value outlives it (range-for)
   T&& take() { return std::move(*value_); }
 
  private:
