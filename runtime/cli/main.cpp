@@ -1,6 +1,7 @@
 // terra: the command-line front end. Each subcommand lives in its own file; this one only parses.
 #include <CLI/CLI.hpp>
 
+#include "cli/bench_command.h"
 #include "cli/generate_command.h"
 #include "cli/info_command.h"
 #include "cli/perplexity_command.h"
@@ -43,6 +44,16 @@ int main(int argc, char** argv) {
   perplexity->add_option("-t,--threads", ppl.threads, "threads")->capture_default_str();
   perplexity->add_flag("--json", ppl.json, "one JSON line");
 
+  terra::cli::BenchArgs bench_args;
+  CLI::App* bench = app.add_subcommand("bench", "measure decoding speed against the memory bandwidth");
+  bench->add_option("-m,--model", bench_args.model_path, "model file (.terra)")->required();
+  bench->add_option("-t,--threads", bench_args.threads, "threads")->capture_default_str();
+  bench->add_option("-p,--prompt-len", bench_args.prompt_len, "prompt tokens")->capture_default_str();
+  bench->add_option("-n,--gen-len", bench_args.gen_len, "decoded tokens per run")->capture_default_str();
+  bench->add_option("-r,--repeat", bench_args.repeat, "runs")->capture_default_str();
+  bench->add_flag("--json", bench_args.json, "one JSON line");
+  bench->add_flag("!--no-probe", bench_args.probe, "skip the bandwidth probe");
+
   CLI11_PARSE(app, argc, argv);
   if (generate->parsed()) {
     gen.seed_given = seed->count() > 0;
@@ -52,5 +63,6 @@ int main(int argc, char** argv) {
   if (info->parsed()) return terra::cli::run_info(info_path);
   if (verify->parsed()) return terra::cli::run_verify(verify_path);
   if (perplexity->parsed()) return terra::cli::run_perplexity(ppl);
+  if (bench->parsed()) return terra::cli::run_bench(bench_args);
   return 1;
 }

@@ -1,0 +1,118 @@
+#include "cli/bench_command.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <vector>
+
+#include "bench/bandwidth_probe.h"
+#include "decoder/session.h"
+#include "model/footprint.h"
+#include "platform.h"
+
+namespace terra::cli {
+
+namespace {
+
+int fail(const Status& s) {
+  std::fprintf(stderr, "terra: error: %s\n", s.message().c_str());
+  return 1;
+}
+
+struct Stats {
+  double median = 0, min = 0, max = 0;
+};
+Stats stats(std::vector<double> v) {
+  std::sort(v.begin(), v.end());
+  return {v[v.size() / 2], v.front(), v.back()};
+}
+
+}  // namespace
+
+int run_bench(const BenchArgs& a) {
+  if (a.prompt_len < 1 || a.gen_len < 1 || a.repeat < 1) {
+    return fail(Status::Error(ErrorCode::kInvalidArgument, "--prompt-len, --gen-len and --repeat must be >= 1"));
+  }
+  const double t0 = platform::monotonic_seconds();
+  auto model = Model::load(a.model_path);
+  if (!model.ok()) return fail(model.status());
+  const ModelConfig& c = model.value()->config();
+  const int input_len = c.n_encoder_layers > 0 ? a.prompt_len : 0;
+  auto session = Session::create(*model.value(), {input_len + a.prompt_len + a.gen_len, a.threads, input_len});
+  if (!session.ok()) return fail(session.status());
+  Session& s = *session.value();
+  const double load_ms = (platform::monotonic_seconds() - t0) * 1e3;
+
+  // Random token ids (not the special ones): speed does not depend on the text.
+  std::mt19937 rng(1234);
+  std::uniform_int_distribution<int> token(2, c.vocab_size - 1);
+  std::vector<int> prompt(static_cast<size_t>(a.prompt_len)), input(static_cast<size_t>(input_len));
+  for (int& t : prompt) t = token(rng);
+  for (int& t : input) t = token(rng);
+
+  std::vector<double> ttft_ms, prefill_tps, decode_tps, ms_per_token;
+  for (int r = 0; r < a.repeat; ++r) {
+    std::fprintf(stderr, "\rbench: repeat %d/%d ...", r + 1, a.repeat);
+    std::fflush(stderr);
+    s.reset();
+    const double start = platform::monotonic_seconds();
+    if (input_len > 0) {
+      Status st = s.encode(input.data(), input.size());
+      if (!st.ok()) return fail(st);
+    }
+    Status st = s.prefill(prompt.data(), prompt.size());
+    if (!st.ok()) return fail(st);
+    const double prefilled = platform::monotonic_seconds();
+    for (int g = 0; g < a.gen_len; ++g) {
+      const float* l = s.logits();
+      st = s.step(int(std::max_element(l, l + c.vocab_size) - l));  // greedy, as cheap as sampling
+      if (!st.ok()) return fail(st);
+    }
+    const double done = platform::monotonic_seconds();
+    ttft_ms.push_back((prefilled - start) * 1e3);
+    prefill_tps.push_back(a.prompt_len / (prefilled - start));
+    decode_tps.push_back(a.gen_len / (done - prefilled));
+    ms_per_token.push_back((done - prefilled) * 1e3 / a.gen_len);
+  }
+  BandwidthResult bw;
+  if (a.probe) {
+    std::fprintf(stderr, "\rbench: measuring read bandwidth ...");
+    std::fflush(stderr);
+    ThreadPool probe_pool(size_t(a.threads));
+    auto probed = measure_read_bandwidth(probe_pool);
+    if (!probed.ok()) return fail(probed.status());
+    bw = probed.value();
+  }
+  std::fprintf(stderr, "\r%60s\r", "");
+
+  const Footprint fp = weight_footprint(model.value()->file());
+  const Stats decode = stats(decode_tps), ms = stats(ms_per_token), ttft = stats(ttft_ms), pre = stats(prefill_tps);
+  const double effective_gbps = double(fp.weight_bytes_per_token) * decode.median / 1e9;
+  const double ratio = bw.best_gbps > 0 ? effective_gbps / bw.best_gbps : 0;
+  const double rss_mib = double(platform::peak_rss_bytes()) / (1 << 20);
+  const double file_mib = double(model.value()->file().file_size()) / (1 << 20);
+  const double arena_mib = double(s.arena_bytes()) / (1 << 20);
+
+  if (a.json) {
+    std::printf(
+        "{\"model\": \"%s\", \"threads\": %d, \"prompt_len\": %d, \"gen_len\": %d, \"repeat\": %d, "
+        "\"load_ms\": %.2f, \"ttft_ms\": %.3f, \"prefill_tokens_per_s\": %.3f, "
+        "\"decode_tokens_per_s\": {\"median\": %.4f, \"min\": %.4f, \"max\": %.4f}, \"ms_per_token\": %.4f, "
+        "\"weight_bytes_per_token\": %llu, \"effective_gbps\": %.3f, \"probe_gbps\": %.3f, "
+        "\"bandwidth_ratio\": %.4f, \"peak_rss_mib\": %.1f, \"file_mib\": %.1f, \"arena_mib\": %.1f}\n",
+        a.model_path.c_str(), a.threads, a.prompt_len, a.gen_len, a.repeat, load_ms, ttft.median, pre.median,
+        decode.median, decode.min, decode.max, ms.median, (unsigned long long)fp.weight_bytes_per_token,
+        effective_gbps, bw.best_gbps, ratio, rss_mib, file_mib, arena_mib);
+    return 0;
+  }
+  std::printf("| model | threads | load ms | TTFT ms (P=%d) | prefill tok/s | decode tok/s (median [min, max], %d runs) "
+              "| ms/token | MB/token | effective GB/s | probe GB/s | ratio | peak RSS MiB |\n",
+              a.prompt_len, a.repeat);
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| %s | %d | %.1f | %.1f | %.1f | %.2f [%.2f, %.2f] | %.2f | %.2f | %.2f | %.2f | %.3f | %.0f |\n",
+              a.model_path.c_str(), a.threads, load_ms, ttft.median, pre.median, decode.median, decode.min, decode.max,
+              ms.median, double(fp.weight_bytes_per_token) / 1e6, effective_gbps, bw.best_gbps, ratio, rss_mib);
+  return 0;
+}
+
+}  // namespace terra::cli

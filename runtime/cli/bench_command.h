@@ -1,0 +1,22 @@
+#pragma once
+
+#include <string>
+
+namespace terra::cli {
+
+struct BenchArgs {
+  std::string model_path;
+  int threads = 1;
+  int prompt_len = 32;
+  int gen_len = 64;
+  int repeat = 5;
+  bool json = false;
+  bool probe = true;  // measure the machine's read bandwidth for the ratio
+};
+
+// Decoding speed of a model (llama-bench / benchmark_model style): load, time to first token,
+// prefill and decode tokens/s over repeats, weight bytes per token, effective vs measured
+// bandwidth, peak RSS. Markdown by default, JSON on request.
+int run_bench(const BenchArgs& args);
+
+}  // namespace terra::cli

@@ -1,0 +1,35 @@
+#include "model/footprint.h"
+
+#include <string>
+
+#include "model/model_file.h"
+
+namespace terra {
+
+namespace {
+bool ends_with(const std::string& s, const char* tail) {
+  const std::string t(tail);
+  return s.size() >= t.size() && s.compare(s.size() - t.size(), t.size(), t) == 0;
+}
+}  // namespace
+
+Footprint weight_footprint(const ModelFile& file) {
+  const ModelConfig& c = file.config();
+  Footprint f;
+  for (const TensorView& t : file.tensors()) {
+    f.weight_bytes_total += t.bytes;
+    const std::string& n = t.name;
+    uint64_t read = t.bytes;
+    if (n.rfind("encoder.", 0) == 0) {
+      read = 0;  // the encoder runs once per input, not per token
+    } else if (n == "embedding" || n == "decoder.pos.table") {
+      read = t.shape.empty() || t.shape[0] == 0 ? 0 : t.bytes / uint64_t(t.shape[0]);  // one row
+    } else if (c.ff_sparsity > 0 && (ends_with(n, ".ff.w1") || ends_with(n, ".ff.w2"))) {
+      read = t.bytes / uint64_t(c.ff_sparsity);  // one unit of N in every block
+    }
+    f.weight_bytes_per_token += read;
+  }
+  return f;
+}
+
+}  // namespace terra
