@@ -2,11 +2,14 @@
 // the threaded matvec against the single-threaded one.
 #include <catch2/catch.hpp>
 #include <cmath>
+#include <cstdio>
 #include <cstring>
+#include <string>
 #include <random>
 #include <vector>
 
 #include "core/dtype.h"
+#include "kernels/kernel_set.h"
 #include "kernels/matvec.h"
 #include "kernels/vector_ops.h"
 
@@ -50,21 +53,44 @@ std::vector<float> random_vector(size_t n, unsigned seed) {
 }
 }  // namespace
 
-TEST_CASE("dot products match double precision", "[kernels]") {
-  for (size_t n : {1, 7, 8, 9, 64, 1000}) {
-    auto a = random_vector(n, 1), b = random_vector(n, 2);
-    double want = 0, mag = 0;
-    std::vector<uint16_t> ah(n);
-    double want_h = 0;
-    for (size_t i = 0; i < n; ++i) {
-      want += double(a[i]) * b[i];
-      mag += std::fabs(double(a[i]) * b[i]);
-      ah[i] = float_to_half(a[i]);
-      want_h += double(half_to_float(ah[i])) * b[i];
+TEST_CASE("every kernel set matches double precision and the scalar path", "[kernels]") {
+  const auto sets = available_kernel_sets();
+  REQUIRE(std::string(sets.front()->name) == "scalar");
+  for (const KernelSet* k : sets) {
+    INFO("kernel set " << k->name);
+    for (size_t n : {1, 3, 7, 8, 9, 15, 16, 17, 31, 33, 64, 65, 100, 1000, 1024}) {
+      INFO("n = " << n);
+      auto a = random_vector(n * 4, unsigned(n)), x = random_vector(n, unsigned(n) + 1);
+      std::vector<uint16_t> ah(a.size());
+      for (size_t i = 0; i < a.size(); ++i) ah[i] = float_to_half(a[i]);
+      float four[4], four_h[4];
+      k->dot4_f32(a.data(), n, x.data(), n, four);
+      k->dot4_f16(ah.data(), n, x.data(), n, four_h);
+      for (size_t r = 0; r < 4; ++r) {
+        double want = 0, want_h = 0, mag = 0;
+        for (size_t i = 0; i < n; ++i) {
+          want += double(a[r * n + i]) * x[i];
+          want_h += double(half_to_float(ah[r * n + i])) * x[i];
+          mag += std::fabs(double(a[r * n + i]) * x[i]);
+        }
+        const double tol = 2e-6 * mag + 1e-6;
+        CHECK(std::fabs(k->dot_f32(a.data() + r * n, x.data(), n) - want) <= tol);
+        CHECK(std::fabs(k->dot_f16(ah.data() + r * n, x.data(), n) - want_h) <= tol);
+        CHECK(std::fabs(four[r] - want) <= tol);
+        CHECK(std::fabs(four_h[r] - want_h) <= tol);
+      }
+      std::vector<float> y(n, 0.5f), y_h(n, 0.5f);
+      k->axpy_f32(-1.5f, a.data(), y.data(), n);
+      k->axpy_f16(2.0f, ah.data(), y_h.data(), n);
+      for (size_t i = 0; i < n; ++i) {
+        CHECK(std::fabs(y[i] - (0.5f - 1.5f * a[i])) <= 1e-6f * (1 + std::fabs(a[i])));
+        CHECK(std::fabs(y_h[i] - (0.5f + 2.0f * half_to_float(ah[i]))) <= 1e-6f * (1 + std::fabs(a[i])));
+      }
     }
-    CHECK(std::fabs(dot_f32(a.data(), b.data(), n) - want) <= 1e-6 * mag + 1e-7);
-    CHECK(std::fabs(dot_f16(ah.data(), b.data(), n) - want_h) <= 1e-6 * mag + 1e-7);
   }
+  std::printf("kernel sets tested:");
+  for (const KernelSet* k : sets) std::printf(" %s", k->name);
+  std::printf(" (in use: %s)\n", kernels().name);
 }
 
 TEST_CASE("matvec on 1 and 2 threads equals the row-by-row dot products", "[kernels]") {

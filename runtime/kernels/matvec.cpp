@@ -13,9 +13,19 @@ struct MatvecJob {
 };
 void matvec_rows(void* p, size_t begin, size_t end) {
   const auto& j = *static_cast<MatvecJob*>(p);
-  for (size_t r = begin; r < end; ++r) {
-    const float d = dot_row(*j.w, int64_t(r), j.x);
-    j.y[r] = j.bias ? d + j.bias[r] : d;
+  const KernelSet& k = kernels();
+  const size_t cols = size_t(j.w->cols);
+  size_t r = begin;
+  for (; r + 4 <= end; r += 4) {  // four rows share every load of x
+    if (j.w->dtype == DType::kF32) {
+      k.dot4_f32(j.w->f32_row(int64_t(r)), cols, j.x, cols, j.y + r);
+    } else {
+      k.dot4_f16(j.w->f16_row(int64_t(r)), cols, j.x, cols, j.y + r);
+    }
+  }
+  for (; r < end; ++r) j.y[r] = dot_row(*j.w, int64_t(r), j.x);
+  if (j.bias) {
+    for (size_t i = begin; i < end; ++i) j.y[i] += j.bias[i];
   }
 }
 }  // namespace

@@ -1,21 +1,21 @@
 // Kernels over activation vectors and single weight rows: the pieces every layer is made of.
-// Portable scalar code with several accumulators so compilers can keep the pipelines busy;
-// SIMD variants chosen at run time come with the performance work.
+// Dot products and row updates go through the run-time chosen KernelSet (kernel_set.h); the
+// rest are short loops over activations.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
 
+#include "kernels/kernel_set.h"
 #include "kernels/matrix.h"
 
 namespace terra {
 
-float dot_f32(const float* a, const float* b, size_t n);
-float dot_f16(const uint16_t* w, const float* x, size_t n);
+inline float dot_f32(const float* a, const float* b, size_t n) { return kernels().dot_f32(a, b, n); }
 // w[row] · x for a row of either dtype.
 inline float dot_row(const MatrixRef& w, int64_t row, const float* x) {
-  return w.dtype == DType::kF32 ? dot_f32(w.f32_row(row), x, size_t(w.cols))
-                                : dot_f16(w.f16_row(row), x, size_t(w.cols));
+  return w.dtype == DType::kF32 ? kernels().dot_f32(w.f32_row(row), x, size_t(w.cols))
+                                : kernels().dot_f16(w.f16_row(row), x, size_t(w.cols));
 }
 // y[0..n) += s * w[row][begin..begin+n)
 void axpy_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y);

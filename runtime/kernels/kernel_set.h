@@ -1,0 +1,33 @@
+// The inner loops every layer runs, as one table of function pointers per instruction set:
+// portable scalar, AVX2+FMA+F16C, AVX-512, NEON. The best one this CPU supports is chosen once
+// at run time (cpuinfo); TERRA_KERNELS=scalar|avx2|avx512|neon forces one (tests, comparisons).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace terra {
+
+struct KernelSet {
+  const char* name;
+  float (*dot_f32)(const float* w, const float* x, size_t n);
+  float (*dot_f16)(const uint16_t* w, const float* x, size_t n);
+  // out[r] = w[r*stride ..] · x for r < 4: four rows share each load of x.
+  void (*dot4_f32)(const float* w, size_t stride, const float* x, size_t n, float* out);
+  void (*dot4_f16)(const uint16_t* w, size_t stride, const float* x, size_t n, float* out);
+  void (*axpy_f32)(float a, const float* w, float* y, size_t n);     // y += a * w
+  void (*axpy_f16)(float a, const uint16_t* w, float* y, size_t n);  // y += a * w
+};
+
+const KernelSet& kernels();
+// Every set this build has and this CPU runs, scalar first.
+std::vector<const KernelSet*> available_kernel_sets();
+
+// Per-ISA tables (null when not built for this architecture).
+const KernelSet* scalar_kernels();
+const KernelSet* avx2_kernels();
+const KernelSet* avx512_kernels();
+const KernelSet* neon_kernels();
+
+}  // namespace terra
