@@ -2,7 +2,6 @@
 
 #include <cmath>
 #include <cstdio>
-#include <random>
 
 #include "model_writer.h"
 #include "tokenizer/tokenizer.h"
@@ -128,21 +127,40 @@ TensorSource checkpoint_source(const SafetensorsFile& weights) {
   return [&weights](const TensorSpec& spec) { return weights.read_f32(spec.name); };
 }
 
+namespace {
+// Synthesizing the paper's 17B shapes draws billions of numbers: splitmix64, and a unit normal
+// approximated by the sum of four 16-bit uniforms (Irwin-Hall, scaled to variance 1). Random
+// benchmark weights need the right scale, not exact tails.
+struct FastNormal {
+  uint64_t state;
+  uint64_t next() {
+    uint64_t z = (state += 0x9E3779B97F4A7C15ull);
+    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
+    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
+    return z ^ (z >> 31);
+  }
+  float operator()() {
+    const uint64_t r = next();
+    const float sum = float((r & 0xffff) + ((r >> 16) & 0xffff) + ((r >> 32) & 0xffff) + (r >> 48));
+    return (sum * (1.0f / 65536.0f) - 2.0f) * 1.7320508f;  // (sum of 4 U(0,1) - 2) * sqrt(3)
+  }
+  float uniform() { return float(next() >> 40) * (1.0f / 16777216.0f); }
+};
+}  // namespace
+
 TensorSource random_source(const ModelConfig& config, uint64_t seed) {
-  auto rng = std::make_shared<std::mt19937_64>(seed);
+  auto rng = std::make_shared<FastNormal>(FastNormal{seed * 0x2545F4914F6CDD1Dull + 1});
   return [rng, config](const TensorSpec& spec) -> Result<std::vector<float>> {
     std::vector<float> v(size_t(elements(spec.source_shape)));
     const std::string& n = spec.name;
-    std::normal_distribution<float> normal(0.0f, 1.0f);
     auto fill_normal = [&](float mean, float stddev) {
-      for (float& x : v) x = mean + stddev * normal(*rng);
+      for (float& x : v) x = mean + stddev * (*rng)();
     };
     if (n == "embedding") {
       fill_normal(0, 1);
-    } else if (n == "decoder.pos.base_weights") {
-      std::uniform_real_distribution<float> u(-0.05f, 0.05f);
-      for (float& x : v) x = u(*rng);
-    } else if (n == "decoder.pos.start_vec" || n == "decoder.pos.table") {
+    } else if (ends_with(n, ".pos.base_weights")) {
+      for (float& x : v) x = (rng->uniform() - 0.5f) * 0.1f;  // U(-0.05, 0.05)
+    } else if (ends_with(n, ".pos.start_vec") || ends_with(n, ".pos.table")) {
       fill_normal(0, 0.5f);
     } else if (ends_with(n, ".gating")) {
       fill_normal(0, 0.5f);  // trax's FactoredDense initializer

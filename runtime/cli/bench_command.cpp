@@ -74,6 +74,7 @@ int run_bench(const BenchArgs& a) {
     decode_tps.push_back(a.gen_len / (done - prefilled));
     ms_per_token.push_back((done - prefilled) * 1e3 / a.gen_len);
   }
+  const double rss_mib = double(platform::peak_rss_bytes()) / (1 << 20);  // before the probe's buffer
   BandwidthResult bw;
   if (a.probe) {
     std::fprintf(stderr, "\rbench: measuring read bandwidth ...");
@@ -89,7 +90,6 @@ int run_bench(const BenchArgs& a) {
   const Stats decode = stats(decode_tps), ms = stats(ms_per_token), ttft = stats(ttft_ms), pre = stats(prefill_tps);
   const double effective_gbps = double(fp.weight_bytes_per_token) * decode.median / 1e9;
   const double ratio = bw.best_gbps > 0 ? effective_gbps / bw.best_gbps : 0;
-  const double rss_mib = double(platform::peak_rss_bytes()) / (1 << 20);
   const double file_mib = double(model.value()->file().file_size()) / (1 << 20);
   const double arena_mib = double(s.arena_bytes()) / (1 << 20);
 
