@@ -1,0 +1,69 @@
+"""Turns scripts/bench_table1.sh's results into the README's Table 1 section and a PNG chart.
+
+usage: table1.py RESULTS.jsonl README.md CHART.png
+The section between the markers <!-- table1:begin --> and <!-- table1:end --> is replaced.
+"""
+import datetime
+import json
+import os
+import platform
+import subprocess
+import sys
+
+import matplotlib
+matplotlib.use('Agg')
+import matplotlib.pyplot as plt  # noqa: E402
+
+PAPER = {  # seconds per token, paper Table 1 (CPU)
+    '800m-baseline': 0.160, '800m-sparse-ff': 0.093, '800m-sparse-qkv': 0.152, '800m-sparse-ff-qkv': 0.061,
+    '17b-slice-baseline': 3.690, '17b-slice-sparse-ff': 1.595, '17b-slice-sparse-qkv': 3.154,
+    '17b-slice-sparse-ff-qkv': 0.183,
+}
+
+results_path, readme_path, chart_path = sys.argv[1:4]
+rows = [json.loads(line) for line in open(results_path) if line.strip()]
+base = {r['row'].split('-')[0]: r for r in rows if r['row'].endswith('baseline')}
+cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
+
+lines = [
+    f'Measured {datetime.date.today()} on {cpu} ({os.cpu_count()} cores), '
+    f'`scripts/bench_table1.sh` (`terra bench --threads {rows[0]["threads"]} --prompt-len {rows[0]["prompt_len"]} '
+    f'--gen-len {rows[0]["gen_len"]} --repeat {rows[0]["repeat"]}` on each preset synthesized by '
+    '`terra-convert --synthesize NAME`; random weights of the published shapes).',
+    '',
+    '| model | dtype | MB read / token | ms / token (median) | speedup vs baseline | paper s / token | paper speedup '
+    '| effective GB/s | probe GB/s | bandwidth ratio | floor ms / token | of floor |',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+]
+for r in rows:
+    family = r['row'].split('-')[0]
+    b = base.get(family)
+    ms = r['ms_per_token']
+    speedup = b['ms_per_token'] / ms if b else float('nan')
+    paper = PAPER.get(r['row'])
+    paper_speedup = PAPER[f'{family}-baseline' if family == '800m' else '17b-slice-baseline'] / paper if paper else None
+    floor_ms = r['weight_bytes_per_token'] / (r['probe_gbps'] * 1e9) * 1e3 if r['probe_gbps'] else float('nan')
+    lines.append(f'| {r["row"]} | {r["dtype"]} | {r["weight_bytes_per_token"] / 1e6:.1f} | {ms:.2f} | {speedup:.2f}x '
+                 f'| {paper:.3f} | {paper_speedup:.2f}x | {r["effective_gbps"]:.1f} | {r["probe_gbps"]:.1f} '
+                 f'| {r["bandwidth_ratio"]:.2f} | {floor_ms:.2f} | {floor_ms / ms:.0%} |')
+lines += ['', f'![Table 1 measured here]({os.path.relpath(chart_path, os.path.dirname(readme_path) or ".")})']
+
+fig, ax = plt.subplots(figsize=(9, 4.5))
+names = [r['row'] for r in rows]
+ax.bar(names, [r['ms_per_token'] for r in rows], color=['#888' if n.endswith('baseline') else '#2a7' for n in names])
+ax.set_yscale('log')
+ax.set_ylabel('ms per token (log)')
+ax.set_title('terra: batch-1 decoding, paper Table 1 shapes')
+plt.setp(ax.get_xticklabels(), rotation=30, ha='right')
+fig.tight_layout()
+fig.savefig(chart_path, dpi=110)
+
+text = open(readme_path).read()
+begin, end = '<!-- table1:begin -->', '<!-- table1:end -->'
+block = begin + '\n' + '\n'.join(lines) + '\n' + end
+if begin in text:
+    text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
+else:
+    text += '\n## Performance: the paper\'s Table 1\n\n' + block + '\n'
+open(readme_path, 'w').write(text)
+print('\n'.join(lines))
