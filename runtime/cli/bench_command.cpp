@@ -8,16 +8,12 @@
 #include "bench/bandwidth_probe.h"
 #include "decoder/session.h"
 #include "model/footprint.h"
+#include "cli/report.h"
 #include "platform.h"
 
 namespace terra::cli {
 
 namespace {
-
-int fail(const Status& s) {
-  std::fprintf(stderr, "terra: error: %s\n", s.message().c_str());
-  return 1;
-}
 
 struct Stats {
   double median = 0, min = 0, max = 0;

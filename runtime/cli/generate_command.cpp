@@ -7,18 +7,12 @@
 #include <random>
 #include <vector>
 
+#include "cli/report.h"
 #include "platform.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8_stream.h"
 
 namespace terra::cli {
-
-namespace {
-int fail(const Status& s) {
-  std::fprintf(stderr, "terra: error: %s\n", s.message().c_str());
-  return 1;
-}
-}  // namespace
 
 namespace {
 // --input: a readable file's contents, else the text itself.

@@ -5,17 +5,11 @@
 #include <sstream>
 
 #include "decoder/perplexity.h"
+#include "cli/report.h"
 #include "platform.h"
 #include "tokenizer/tokenizer.h"
 
 namespace terra::cli {
-
-namespace {
-int fail(const Status& s) {
-  std::fprintf(stderr, "terra: error: %s\n", s.message().c_str());
-  return 1;
-}
-}  // namespace
 
 int run_perplexity(const PerplexityArgs& args) {
   std::ifstream in(args.text_path, std::ios::binary);
