@@ -1,6 +1,9 @@
 // The decode loop allocates nothing: every malloc-family call in this process is counted, and
 // step(), prefill(), encode() and sampling must leave the count unchanged (all memory is planned
 // in Session::create).
+#include <execinfo.h>
+#include <unistd.h>
+
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
@@ -11,6 +14,19 @@
 
 namespace {
 std::atomic<long> g_allocations{0};
+std::atomic<bool> g_trace{false};  // TERRA_TRACE_ALLOC=1: print where a counted allocation came from
+void count() {
+  ++g_allocations;
+  static thread_local bool inside = false;  // backtrace() may allocate on its first call
+  if (g_trace.load() && !inside) {
+    inside = true;
+    void* frames[16];
+    const int n = backtrace(frames, 16);
+    backtrace_symbols_fd(frames, n, 2);
+    (void)!write(2, "--\n", 3);
+    inside = false;
+  }
+}
 }
 
 // Every allocation in this process goes through malloc and friends (operator new included),
@@ -23,27 +39,27 @@ void* __libc_memalign(size_t, size_t);
 void __libc_free(void*);
 
 void* malloc(size_t n) {
-  ++g_allocations;
+  count();
   return __libc_malloc(n);
 }
 void* calloc(size_t n, size_t size) {
-  ++g_allocations;
+  count();
   return __libc_calloc(n, size);
 }
 void* realloc(void* p, size_t n) {
-  ++g_allocations;
+  count();
   return __libc_realloc(p, n);
 }
 void* memalign(size_t alignment, size_t n) {
-  ++g_allocations;
+  count();
   return __libc_memalign(alignment, n);
 }
 void* aligned_alloc(size_t alignment, size_t n) {
-  ++g_allocations;
+  count();
   return __libc_memalign(alignment, n);
 }
 int posix_memalign(void** out, size_t alignment, size_t n) {
-  ++g_allocations;
+  count();
   *out = __libc_memalign(alignment, n);
   return *out ? 0 : 12;  // ENOMEM
 }
@@ -67,6 +83,7 @@ TEST_CASE("step, prefill and sampling allocate nothing", "[alloc]") {
   const int prompt[] = {0, 72, 101, 108, 108, 111};
 
   const long before = g_allocations.load();
+  g_trace = std::getenv("TERRA_TRACE_ALLOC") != nullptr;
   REQUIRE(s.prefill(prompt, 6).ok());
   for (int i = 0; i < 40; ++i) {
     const int token = sampler.value()->sample(s.logits());
@@ -75,6 +92,7 @@ TEST_CASE("step, prefill and sampling allocate nothing", "[alloc]") {
   s.reset();
   REQUIRE(s.prefill(prompt, 6).ok());
   const long after = g_allocations.load();
+  g_trace = false;
   CHECK(after - before == 0);
   std::remove(path.c_str());
 }

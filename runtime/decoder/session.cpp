@@ -4,6 +4,8 @@
 #include <cmath>
 #include <utility>
 
+#include "kernels/kernel_set.h"
+#include "kernels/matmul.h"
 #include "kernels/vector_ops.h"
 #include "layers/attention_multconv.h"
 #include "layers/embedding.h"
@@ -41,6 +43,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
                      " positions the fixed-base encoding distinguishes");
     }
   }
+  (void)kernels();  // choose the kernel set now: it asks cpuinfo, which allocates
   std::unique_ptr<Session> s(new Session(model, options, max_context, max_input));
   TERRA_RETURN_IF_ERROR(s->plan());
   return s;
@@ -106,6 +109,10 @@ Status Session::plan() {
     if (sru > 0) want(&st.sru, sru);
     want_sparse(&st.sparse);
   }
+  const uint64_t C = uint64_t(kChunk), widest = std::max(d, uint64_t(c.d_ff));
+  for (float** p : {&chunk_.a, &chunk_.b, &chunk_.normed, &chunk_.q, &chunk_.context, &chunk_.out}) want(p, C * d);
+  if (c.ff_sparsity == 0) want(&chunk_.hidden, C * uint64_t(c.d_ff));
+  want(&chunk_.widened, uint64_t(pool_.threads()) * widest);
   if (in > 0) {
     want(&encoder_.x, in * d);
     want(&encoder_.y, in * d);
@@ -186,7 +193,10 @@ Status Session::prefill(const int* tokens, size_t count) {
                              " positions does not fit this session's context of " + std::to_string(max_context_) +
                              " positions");
   }
-  for (size_t i = 0; i < count; ++i) embed_and_decode(tokens[i], i + 1 == count);
+  for (size_t i = 0; i < count; i += kChunk) {
+    const int n = int(std::min(count - i, size_t(kChunk)));
+    prefill_chunk(tokens + i, n, i + size_t(n) == count);
+  }
   return count > 0 ? check_logits() : Status::Ok();
 }
 
@@ -242,11 +252,77 @@ void Session::decode_position(const float* first, const float* second, bool want
     std::swap(x, y);
   }
   ++position_;
-  if (!want_logits) return;
+  if (want_logits) finish_logits(x, y);
+}
 
+void Session::finish_logits(const float* x, const float* y) {
+  const ModelConfig& c = config_;
+  const size_t d = size_t(c.d_model);
   for (size_t i = 0; i < d; ++i) branch_[i] = (x[i] + y[i]) * 0.5f;
   layer_norm(branch_, weights_.out_norm.scale, weights_.out_norm.bias, c.layernorm_eps, d, normed_);
   loss_step(weights_.loss, normed_, loss_gated_, logits_, pool_);
+}
+
+void Session::prefill_chunk(const int* tokens, int n, bool want_logits) {
+  const ModelConfig& c = config_;
+  const int64_t d = c.d_model;
+  const int pos0 = position_;
+  for (int t = 0; t < n; ++t) {
+    float* a = chunk_.a + t * d;
+    embed_token(weights_.embedding, tokens[t], a);
+    add_position(weights_.decoder_pos, c, pos0 + t - prefix_, a);  // decoder positions count from 0
+    std::copy(a, a + d, chunk_.b + t * d);
+  }
+  float* x = chunk_.a;
+  float* y = chunk_.b;
+  auto add_rows = [&](float* dst, const float* src) { add_inplace(dst, src, size_t(n) * size_t(d)); };
+  for (size_t L = 0; L < layers_.size(); ++L) {
+    const LayerWeights& lw = weights_.decoder[L];
+    LayerState& st = layers_[L];
+    for (size_t k = 0; k < lw.attention.size(); ++k) {
+      const AttentionWeights& aw = lw.attention[k];
+      for (int t = 0; t < n; ++t) {
+        layer_norm(y + t * d, aw.norm.scale, aw.norm.bias, c.layernorm_eps, size_t(d), chunk_.normed + t * d);
+      }
+      if (aw.type == AttentionType::kMultConv) {  // sparse QKV: already cheap, and its conv is sequential
+        for (int t = 0; t < n; ++t) {
+          multconv_attention_step(aw, c, chunk_.normed + t * d, pos0 + t, st.kv[k], st.u_history[k], attn_,
+                                  chunk_.out + t * d, pool_);
+        }
+      } else {
+        // Keys and values of the whole chunk first, then each position attends causally.
+        matmul_tokens(aw.q.w, chunk_.normed, n, aw.q.bias, chunk_.q, chunk_.widened, pool_);
+        matmul_tokens(aw.k.w, chunk_.normed, n, aw.k.bias, st.kv[k].k + pos0 * d, chunk_.widened, pool_);
+        matmul_tokens(aw.v.w, chunk_.normed, n, aw.v.bias, st.kv[k].v + pos0 * d, chunk_.widened, pool_);
+        for (int t = 0; t < n; ++t) {
+          attend(chunk_.q + t * d, st.kv[k], pos0 + t + 1, c.d_model, c.n_heads, attn_.scores, chunk_.context + t * d);
+        }
+        matmul_tokens(aw.o.w, chunk_.context, n, aw.o.bias, chunk_.out, chunk_.widened, pool_);
+      }
+      add_rows(x, chunk_.out);
+      std::swap(x, y);
+    }
+    if (lw.ff.sparse) {  // each position selects its own units
+      for (int t = 0; t < n; ++t) {
+        feed_forward_step(lw.ff, c.layernorm_eps, y + t * d, ff_, st.sparse, st.sru, chunk_.out + t * d, pool_);
+      }
+    } else {
+      for (int t = 0; t < n; ++t) {
+        layer_norm(y + t * d, lw.ff.norm.scale, lw.ff.norm.bias, c.layernorm_eps, size_t(d), chunk_.normed + t * d);
+      }
+      matmul_tokens(lw.ff.w1.w, chunk_.normed, n, lw.ff.w1.bias, chunk_.hidden, chunk_.widened, pool_);
+      relu_inplace(chunk_.hidden, size_t(n) * size_t(c.d_ff));
+      matmul_tokens(lw.ff.w2.w, chunk_.hidden, n, lw.ff.w2.bias, chunk_.out, chunk_.widened, pool_);
+      for (int t = 0; lw.ff.has_sru && t < n; ++t) {  // the recurrence runs in order
+        sru_branch_step(lw.ff.sru, y + t * d, c.layernorm_eps, st.sru, ff_.sru, ff_.branch, pool_);
+        add_inplace(chunk_.out + t * d, ff_.branch, size_t(d));
+      }
+    }
+    add_rows(x, chunk_.out);
+    std::swap(x, y);
+  }
+  position_ += n;
+  if (want_logits) finish_logits(x + (n - 1) * d, y + (n - 1) * d);
 }
 
 }  // namespace terra

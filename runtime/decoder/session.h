@@ -68,6 +68,10 @@ class Session {
   Status check_logits() const;
   // Runs one position through the decoder stack from the two streams' initial values.
   void decode_position(const float* first, const float* second, bool want_logits);
+  // Runs up to kChunk tokens through the stack together: dense projections and dense FF as
+  // matmul_tokens (weights read once per chunk), the rest position by position.
+  void prefill_chunk(const int* tokens, int count, bool want_logits);
+  void finish_logits(const float* x, const float* y);
   void embed_and_decode(int token, bool want_logits);
 
   const ModelConfig& config_;
@@ -86,6 +90,17 @@ class Session {
   float* logits_ = nullptr;    // [V]
   float* loss_gated_ = nullptr;  // [loss_sparsity * d]
   std::vector<LayerState> layers_;
+  static constexpr int kChunk = 16;
+  struct Chunk {
+    float* a = nullptr;        // [kChunk, d] stream one
+    float* b = nullptr;        // [kChunk, d] stream two
+    float* normed = nullptr;   // [kChunk, d]
+    float* q = nullptr;        // [kChunk, d]
+    float* context = nullptr;  // [kChunk, d]
+    float* out = nullptr;      // [kChunk, d]
+    float* hidden = nullptr;   // [kChunk, d_ff] (dense FF)
+    float* widened = nullptr;  // [threads, max(d, d_ff)]: f16 rows widened for matmul_tokens
+  } chunk_;
   AttentionScratch attn_;
   FeedForwardScratch ff_;
   EncoderBuffers encoder_;
