@@ -80,6 +80,15 @@ def resolve_config(raw):
     Sl, V = cfg['loss_sparsity'], cfg['vocab_size']
     if Sl < 0 or (Sl and V % Sl):
         raise ValueError(f'vocab_size {V} is not divisible by loss_sparsity {Sl}')
+    tok = cfg['tokenizer']
+    if not isinstance(tok, dict) or tok.get('type') not in ('byte', 'sentencepiece'):
+        raise ValueError(f'tokenizer {tok!r}: type must be byte or sentencepiece')
+    if tok['type'] == 'sentencepiece':
+        allowed = {'type', 'model', 'start_id', 'end_id'}
+        if set(tok) - allowed or not isinstance(tok.get('model'), str) or \
+                not all(isinstance(tok.get(k), int) and 0 <= tok[k] < V for k in ('start_id', 'end_id')):
+            raise ValueError(f'tokenizer {tok!r}: sentencepiece needs "model" (file name beside '
+                             f'config.json), "start_id" and "end_id" (ids < vocab_size)')
     sru = cfg['ff_use_sru']
     if len(sru) != 2 or sru[0] < 0 or (sru[0] and sru[1] < 1):
         raise ValueError(f'ff_use_sru {sru} must be [layers >= 0, width >= 1]')
@@ -128,21 +137,22 @@ class FactoredDense(nn.Module):
         self.bias = _param(d_out)
 
     def forward(self, x):
+        lead, x = x.shape[:-1], x.reshape(-1, x.shape[-1])  # any leading (batch) axes
         u = torch.einsum('tk,sk,km->tsm', x, self.gating, self.projection)  # [T, S, M]
-        return u.reshape(x.shape[0], -1) + self.bias
+        return (u.reshape(x.shape[0], -1) + self.bias).reshape(*lead, -1)
 
 
 def attend(q, k, v, n_heads, causal):
-    """Multi-head dot-product attention on [T, d] inputs; head h owns features [h*dh, (h+1)*dh)."""
-    T, d = q.shape
+    """Multi-head dot-product attention on [..., T, d] inputs; head h owns features [h*dh, (h+1)*dh)."""
+    *lead, T, d = q.shape
     H, dh = n_heads, d // n_heads
-    q, k, v = (x.reshape(T, H, dh).transpose(0, 1) for x in (q, k, v))
-    scores = q @ k.transpose(1, 2) / math.sqrt(dh)  # [H, T, T]
+    q, k, v = (x.reshape(*lead, T, H, dh).transpose(-3, -2) for x in (q, k, v))
+    scores = q @ k.transpose(-2, -1) / math.sqrt(dh)  # [..., H, T, T]
     if causal:
         future = torch.ones(T, T, dtype=torch.bool).triu(1)
         scores = scores.masked_fill(future, float('-inf'))
     weights = torch.softmax(scores, dim=-1)
-    return (weights @ v).transpose(0, 1).reshape(T, d)
+    return (weights @ v).transpose(-3, -2).reshape(*lead, T, d)
 
 
 class DenseAttention(nn.Module):
@@ -177,11 +187,18 @@ class LocallyConvDense(nn.Module):
         self.bias = _param(d_module)
 
     def forward(self, u):
-        T, S = u.shape[0], self.n_modules
+        *lead, T, _ = u.shape  # any leading (batch) axes
+        S = self.n_modules
         lk, kw, M, _ = self.kernel.shape
         half = (kw - 1) // 2
-        padded = torch.zeros(T + lk - 1, S + 2 * half, M, dtype=u.dtype)
-        padded[lk - 1:, half:half + S] = u.reshape(T, S, M)  # padded[lk-1+t, half+s] = u[t, s]
+        if not lead:
+            padded = torch.zeros(T + lk - 1, S + 2 * half, M, dtype=u.dtype)
+            padded[lk - 1:, half:half + S] = u.reshape(T, S, M)  # padded[lk-1+t, half+s] = u[t, s]
+        else:  # batched (training): the same sum as one conv2d on the [M, T, S] grid per sequence
+            grid = u.reshape(-1, T, S, M).permute(0, 3, 1, 2)  # [batch, M, T, S]
+            grid = nn.functional.pad(grid, (half, half, lk - 1, 0))  # modules both sides, time before
+            out = nn.functional.conv2d(grid, self.kernel.permute(3, 2, 0, 1), self.bias)
+            return out.permute(0, 2, 3, 1).reshape(*lead, T, S * M)
         out = self.bias.expand(T, S, M)
         for dt in range(lk):
             for ds in range(kw):
@@ -278,8 +295,13 @@ class SparseFF(nn.Module):
 
     Unit (block i, element j) uses w1[:, i, j] and w2[j, i, :]: trax stores w1 as a [d, f] matrix
     reshaped to [d, B, N] (column i*N+j) and w2 as an [f, d] matrix reshaped to [N, B, d] (row j*B+i).
-    A trainer adds its Gumbel / straight-through mask on top of `controller`.
+    A trainer adds its Gumbel / straight-through mask on top of `controller`: it sets `train_mask`
+    ('soft' or 'hard', see forward_train) before each step; None (the default) is predict mode.
     """
+
+    train_mask = None  # None: predict; 'soft' / 'hard': trax's training branch; 'argmax': batched predict
+    temperature = 0.1  # Gumbel noise scale of the hard mask (trax SparseFF temperature)
+    generator = None   # torch.Generator for the Gumbel noise (None: torch's global generator)
 
     def __init__(self, cfg):
         super().__init__()
@@ -297,8 +319,37 @@ class SparseFF(nn.Module):
         flat = (y @ self.m1) @ self.m2.reshape(r, self.n_blocks * self.n_units)
         return flat.view(-1, self.n_blocks, self.n_units) + self.mb
 
+    def forward_train(self, x, y):
+        """trax _SparseFFController + _SparseFFMain in train mode on y = LN(x) [..., T, d]:
+        mask = softmax(logits); 'hard': one_hot(argmax(log_softmax(logits) + temperature * Gumbel))
+        with a straight-through gradient (one_hot + mask - mask.detach()); 'soft': mask itself.
+        The full FF is computed: mid = relu((y @ w1.reshape(d, f)) * mask.reshape(f));
+        out = mid @ W2 + b2 with W2[i*N+j] = w2[j, i]. Returns (out, units [..., T, B])."""
+        lead, d = y.shape[:-1], y.shape[-1]
+        B, N = self.n_blocks, self.n_units
+        logits = self.controller(y.reshape(-1, d)).reshape(*lead, B, N)
+        log_mask = torch.log_softmax(logits, dim=-1)
+        mask = log_mask.exp()
+        if self.train_mask == 'hard':
+            u = torch.rand(mask.shape, generator=self.generator, dtype=mask.dtype) * (1 - 2e-6) + 1e-6
+            units = (log_mask.detach() - self.temperature * torch.log(-torch.log(u))).argmax(-1)
+            one_hot = nn.functional.one_hot(units, N).to(mask.dtype)
+            mask = one_hot + mask - mask.detach()
+        elif self.train_mask == 'soft':
+            units = logits.detach().argmax(-1)
+        elif self.train_mask == 'argmax':  # batched evaluation: the predict-mode math, no noise
+            units = logits.argmax(-1)
+            mask = nn.functional.one_hot(units, N).to(mask.dtype)
+        else:
+            raise ValueError(f'train_mask {self.train_mask!r} is not soft, hard or argmax')
+        mid = torch.relu((y @ self.w1.reshape(d, B * N)) * mask.reshape(*lead, B * N))
+        out = mid @ self.w2.permute(1, 0, 2).reshape(B * N, d) + self.b2
+        return (out if self.sru is None else out + self.sru(x)), units
+
     def forward(self, x):
         y = self.norm(x)
+        if self.train_mask is not None:
+            return self.forward_train(x, y)
         units = self.controller(y).argmax(-1)  # [T, B]; the first maximum wins, as jnp.argmax
         blocks = torch.arange(self.n_blocks)
         w_in = self.w1.permute(1, 2, 0)[blocks, units]   # [T, B, d]: w1[:, i, j_i]
@@ -406,7 +457,7 @@ class Encoder(nn.Module):
 
     def forward(self, x):
         if self.pos is not None:
-            x = x + self.pos(x.shape[0])
+            x = x + self.pos(x.shape[-2])
         a, b, units = _run_blocks(self.layers, x, x)
         if self.reversible:
             return (a, b), units  # terraformer.py _enc_dec_concat: ConcatWithPadding2 on the pair
@@ -425,7 +476,7 @@ class Decoder(nn.Module):
         """x: embedded decoder tokens [T, d] (positions counted from 0 at the start token);
         prefix: the encoder's two streams [Ti, d] placed before them. Returns [Ti+T, d]."""
         if self.pos is not None:
-            x = x + self.pos(x.shape[0])
+            x = x + self.pos(x.shape[-2])  # tokens [..., T]: any leading (batch) axes
         a = b = x
         if prefix is not None:
             a, b = torch.cat([prefix[0], x]), torch.cat([prefix[1], x])
@@ -461,7 +512,13 @@ class Terraformer(nn.Module):
             prefix, _ = self.encode(input_tokens)
             n_in = len(input_tokens)
         out, units = self.decoder(self.embedding[tokens], prefix)
-        return self.loss(out[n_in:]), units  # loss only at the decoder positions
+        return self.loss(out[..., n_in:, :]), units  # loss only at the decoder positions
+
+    def set_ff_train_mask(self, mask, generator=None):
+        """Switch every sparse FF to trax's training branch ('soft' / 'hard') or back (None)."""
+        for module in self.modules():
+            if isinstance(module, SparseFF):
+                module.train_mask, module.generator = mask, generator
 
 
 def random_init(config, seed=0, dtype=torch.float64):
