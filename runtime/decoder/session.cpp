@@ -120,6 +120,8 @@ Status Session::plan() {
     want(&encoder_.kv.k, in * d);
     want(&encoder_.kv.v, in * d);
     want(&encoder_.row, d);
+    want(&encoder_.normed, in * d);
+    want(&encoder_.context, in * d);
     if (sru > 0) want(&encoder_.sru_state, sru);
     want_sparse(&encoder_.sparse);
   }
@@ -128,6 +130,9 @@ Status Session::plan() {
     if (s.f) *s.f = arena_.at<float>(s.offset);
     if (s.i) *s.i = arena_.at<int32_t>(s.offset);
   }
+  encoder_.hidden = chunk_.hidden;  // the encoder's dense FF runs kChunk positions at a time
+  encoder_.chunk = kChunk;
+  encoder_.widened = chunk_.widened;
   return Status::Ok();
 }
 

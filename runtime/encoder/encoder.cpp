@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <utility>
 
+#include "kernels/matmul.h"
 #include "kernels/matvec.h"
 #include "kernels/vector_ops.h"
 #include "layers/embedding.h"
@@ -23,22 +24,41 @@ EncoderOutput run_encoder(const ModelWeights& w, const ModelConfig& c, const int
   float* y = b.y;
   for (const LayerWeights& layer : w.encoder) {
     const AttentionWeights& aw = layer.attention[0];
-    for (int t = 0; t < n; ++t) {  // every key and value first: the attention is not causal
-      layer_norm(y + t * d, aw.norm.scale, aw.norm.bias, c.layernorm_eps, size_t(d), b.row);
-      matvec(aw.q.w, b.row, aw.q.bias, b.q + t * d, pool);
-      matvec(aw.k.w, b.row, aw.k.bias, b.kv.k + t * d, pool);
-      matvec(aw.v.w, b.row, aw.v.bias, b.kv.v + t * d, pool);
-    }
+    // Every key and value first (the attention is not causal), each weight matrix read once.
     for (int t = 0; t < n; ++t) {
-      attend(b.q + t * d, b.kv, n, c.d_model, c.n_heads, attn.scores, attn.context);
-      matvec(aw.o.w, attn.context, aw.o.bias, b.row, pool);
-      add_inplace(x + t * d, b.row, size_t(d));
+      layer_norm(y + t * d, aw.norm.scale, aw.norm.bias, c.layernorm_eps, size_t(d), b.normed + t * d);
     }
+    matmul_tokens(aw.q.w, b.normed, n, aw.q.bias, b.q, b.widened, pool);
+    matmul_tokens(aw.k.w, b.normed, n, aw.k.bias, b.kv.k, b.widened, pool);
+    matmul_tokens(aw.v.w, b.normed, n, aw.v.bias, b.kv.v, b.widened, pool);
+    for (int t = 0; t < n; ++t) attend(b.q + t * d, b.kv, n, c.d_model, c.n_heads, attn.scores, b.context + t * d);
+    matmul_tokens(aw.o.w, b.context, n, aw.o.bias, b.normed, b.widened, pool);
+    add_inplace(x, b.normed, size_t(n) * size_t(d));
     std::swap(x, y);
+
     if (layer.ff.has_sru) std::fill(b.sru_state, b.sru_state + c.sru_layers * c.sru_width, 0.0f);
-    for (int t = 0; t < n; ++t) {  // the SRU recurrence runs in input order
-      feed_forward_step(layer.ff, c.layernorm_eps, y + t * d, ff, b.sparse, b.sru_state, b.row, pool);
-      add_inplace(x + t * d, b.row, size_t(d));
+    if (layer.ff.sparse) {  // each position selects its own units
+      for (int t = 0; t < n; ++t) {
+        feed_forward_step(layer.ff, c.layernorm_eps, y + t * d, ff, b.sparse, b.sru_state, b.row, pool);
+        add_inplace(x + t * d, b.row, size_t(d));
+      }
+    } else {
+      for (int t0 = 0; t0 < n; t0 += b.chunk) {  // the hidden layer is kept for `chunk` positions
+        const int m = std::min(b.chunk, n - t0);
+        float* in = b.normed + t0 * d;
+        float* out = b.context + t0 * d;
+        for (int t = 0; t < m; ++t) {
+          layer_norm(y + (t0 + t) * d, layer.ff.norm.scale, layer.ff.norm.bias, c.layernorm_eps, size_t(d), in + t * d);
+        }
+        matmul_tokens(layer.ff.w1.w, in, m, layer.ff.w1.bias, b.hidden, b.widened, pool);
+        relu_inplace(b.hidden, size_t(m) * size_t(c.d_ff));
+        matmul_tokens(layer.ff.w2.w, b.hidden, m, layer.ff.w2.bias, out, b.widened, pool);
+      }
+      for (int t = 0; layer.ff.has_sru && t < n; ++t) {  // the SRU recurrence runs in input order
+        sru_branch_step(layer.ff.sru, y + t * d, c.layernorm_eps, b.sru_state, ff.sru, ff.branch, pool);
+        add_inplace(b.context + t * d, ff.branch, size_t(d));
+      }
+      add_inplace(x, b.context, size_t(n) * size_t(d));
     }
     std::swap(x, y);
   }

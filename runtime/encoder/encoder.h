@@ -20,6 +20,11 @@ struct EncoderBuffers {
   float* sru_state = nullptr;  // [sru cells * width]
   SparseFFScratch sparse;
   float* row = nullptr;  // [d]
+  float* normed = nullptr;   // [max_input, d]
+  float* context = nullptr;  // [max_input, d]
+  float* hidden = nullptr;   // [chunk, d_ff]: dense FF of `chunk` positions at a time
+  int chunk = 0;
+  float* widened = nullptr;  // matmul_tokens' scratch
 };
 
 struct EncoderOutput {
