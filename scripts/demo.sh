@@ -5,4 +5,5 @@ cd "$(dirname "$0")/.."
 ./scripts/setup.sh
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTERRA_BUILD_TESTS=OFF >/dev/null
 cmake --build build -j"$(nproc)" >/dev/null
-./build/bin/terra generate -m models/terra-tiny-random.terra -p "${1:-The sparse Terraformer}" -n 64 --seed 1
+# The shipped model: a sparse Terraformer trained here on the King James Bible (models/kjv/README.md).
+./build/bin/terra generate -m models/kjv-sparse.terra -p "${1:-And God said}" -n 64 --seed 1
