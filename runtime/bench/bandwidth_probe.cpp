@@ -6,49 +6,30 @@
 #include <cstring>
 #include <vector>
 
+#include "kernels/kernel_set.h"
 #include "platform.h"
 
 namespace terra {
 
 namespace {
 
-// 64-byte vectors of 64-bit words: compilers emit the widest loads the target has (AVX2 /
-// AVX-512 through the clone below, NEON on ARM); XOR keeps the loop free of float rules.
-typedef uint64_t Block __attribute__((vector_size(64)));
-
-#if defined(__x86_64__)
-__attribute__((target_clones("avx512f", "avx2", "default")))
-#endif
-uint64_t xor_reduce(const Block* p, size_t n) {
-  Block a = {}, b = {}, c = {}, d = {};
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    a ^= p[i];
-    b ^= p[i + 1];
-    c ^= p[i + 2];
-    d ^= p[i + 3];
-  }
-  for (; i < n; ++i) a ^= p[i];
-  const Block r = a ^ b ^ c ^ d;
-  uint64_t out = 0;
-  for (int k = 0; k < 8; ++k) out ^= r[k];
-  return out;
-}
-
 struct Job {
-  const Block* data;
-  size_t blocks;
-  uint64_t sink[256];
+  const float* data;
+  size_t rows;    // of 1024 floats
+  size_t parts;   // one contiguous range per thread: interleaved tiles measured slower here
+  float x[1024];  // stays in L1: only the buffer streams from memory
+  float sink[256];
 };
 
-void read_chunks(void* p, size_t begin, size_t end) {
+// Read as decoding reads weight rows: dot products of 4 KiB rows with a vector, through the
+// kernel set decoding uses.
+void read_part(void* p, size_t part, size_t /*end*/) {
   auto& j = *static_cast<Job*>(p);
-  // Tiles of 1 MiB: each call streams one contiguous run.
-  for (size_t t = begin; t < end; ++t) {
-    const size_t per = (size_t(1) << 20) / sizeof(Block);
-    const size_t first = t * per, count = std::min(per, j.blocks - first);
-    j.sink[t % 256] ^= xor_reduce(j.data + first, count);
-  }
+  const KernelSet& k = kernels();
+  const size_t begin = j.rows * part / j.parts, end = j.rows * (part + 1) / j.parts;
+  float s = 0;
+  for (size_t r = begin; r < end; ++r) s += k.dot_f32(j.data + r * 1024, j.x, 1024);
+  j.sink[part % 256] += s;
 }
 
 }  // namespace
@@ -60,13 +41,12 @@ Result<BandwidthResult> measure_read_bandwidth(const ThreadPool& pool, size_t by
   if (mem == nullptr) {
     return Status::Error(ErrorCode::kOutOfMemory, "bandwidth probe: cannot allocate " + std::to_string(bytes) + " bytes");
   }
-  std::memset(mem, 0x5a, bytes);  // fault every page in before timing
-  Job job{static_cast<const Block*>(mem), bytes / sizeof(Block), {}};
-  const size_t tiles = bytes >> 20;
+  std::memset(mem, 0, bytes);  // fault every page in before timing
+  Job job{static_cast<const float*>(mem), bytes / 4096, pool.threads(), {}, {}};
   std::vector<double> gbps;
   for (int i = 0; i < passes; ++i) {
     const double t0 = platform::monotonic_seconds();
-    pool.parallel_for(tiles, 1, read_chunks, &job);
+    pool.parallel_for(job.parts, 1, read_part, &job);
     const double dt = platform::monotonic_seconds() - t0;
     gbps.push_back(double(bytes) / dt / 1e9);
   }
