@@ -58,7 +58,7 @@ void sparse_ff_step(const SparseFFWeights& w, const float* x, const SparseFFScra
   SelectJob select{&w, x, &s};
   pool.parallel_for(size_t(w.blocks), 8, select_blocks, &select);
   OutputJob output{&w, &s, out};
-  pool.parallel_for(size_t(w.w2.cols), 64, accumulate_output, &output);
+  pool.parallel_for(size_t(w.w2.cols), 256, accumulate_output, &output);  // long runs per axpy
 }
 
 }  // namespace terra
