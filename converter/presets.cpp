@@ -13,7 +13,8 @@ struct Shape {
   int d_model, n_heads, n_encoder, n_decoder, d_ff_dense, d_ff_sparse, ff_sparsity, d_lowrank, qkv_sparsity;
 };
 
-Preset make(const std::string& name, const std::string& what, const Shape& s, bool sparse_ff, bool sparse_qkv) {
+Preset make(const std::string& name, const std::string& what, const Shape& s, bool sparse_ff, bool sparse_qkv,
+           bool sparse_loss = false) {
   Preset p;
   p.name = name;
   p.description = what;
@@ -34,6 +35,7 @@ Preset make(const std::string& name, const std::string& what, const Shape& s, bo
     c.decoder_attention_types = {AttentionType::kMultConv};
     c.qkv_sparsity = s.qkv_sparsity;
   }
+  if (sparse_loss) c.loss_sparsity = 4;  // the paper's optional sparse loss layer
   p.config.metadata["name"] = name;
   return p;
 }
@@ -49,6 +51,7 @@ std::vector<Preset> build() {
     v.push_back(make(tag + "-sparse-ff", label + ": + sparse FF", shape, true, false));
     v.push_back(make(tag + "-sparse-qkv", label + ": + sparse QKV", shape, false, true));
     v.push_back(make(tag + "-sparse-ff-qkv", label + ": + sparse FF + sparse QKV", shape, true, true));
+    v.push_back(make(tag + "-sparse-all", label + ": + sparse FF + sparse QKV + sparse loss (4)", shape, true, true, true));
   }
   return v;
 }

@@ -24,9 +24,9 @@ cmake --build build -j"$(nproc)" --target terra_cli terra_convert_cli >/dev/null
 mkdir -p "$dir"
 results="$dir/results.jsonl"
 : > "$results"
-rows=(800m-baseline 800m-sparse-ff 800m-sparse-qkv 800m-sparse-ff-qkv)
+rows=(800m-baseline 800m-sparse-ff 800m-sparse-qkv 800m-sparse-ff-qkv 800m-sparse-all)
 if [[ $skip17b == 0 ]]; then
-  rows+=(17b-slice-baseline 17b-slice-sparse-ff 17b-slice-sparse-qkv 17b-slice-sparse-ff-qkv)
+  rows+=(17b-slice-baseline 17b-slice-sparse-ff 17b-slice-sparse-qkv 17b-slice-sparse-ff-qkv 17b-slice-sparse-all)
 fi
 for row in "${rows[@]}"; do
   dtype=f32

@@ -40,11 +40,13 @@ for r in rows:
     b = base.get(family)
     ms = r['ms_per_token']
     speedup = b['ms_per_token'] / ms if b else float('nan')
-    paper = PAPER.get(r['row'])
+    paper = PAPER.get(r['row'])  # the sparse-all rows (with a sparse loss) have no paper column
     paper_speedup = PAPER[f'{family}-baseline' if family == '800m' else '17b-slice-baseline'] / paper if paper else None
+    paper_s = f'{paper:.3f}' if paper else '-'
+    paper_x = f'{paper_speedup:.2f}x' if paper_speedup else '-'
     floor_ms = r['weight_bytes_per_token'] / (r['probe_gbps'] * 1e9) * 1e3 if r['probe_gbps'] else float('nan')
     lines.append(f'| {r["row"]} | {r["dtype"]} | {r["weight_bytes_per_token"] / 1e6:.1f} | {ms:.2f} | {speedup:.2f}x '
-                 f'| {paper:.3f} | {paper_speedup:.2f}x | {r["effective_gbps"]:.1f} | {r["probe_gbps"]:.1f} '
+                 f'| {paper_s} | {paper_x} | {r["effective_gbps"]:.1f} | {r["probe_gbps"]:.1f} '
                  f'| {r["bandwidth_ratio"]:.2f} | {floor_ms:.2f} | {floor_ms / ms:.0%} |')
 lines += ['', f'![Table 1 measured here]({os.path.relpath(chart_path, os.path.dirname(readme_path) or ".")})']
 
