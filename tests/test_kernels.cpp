@@ -79,6 +79,9 @@ TEST_CASE("every kernel set matches double precision and the scalar path", "[ker
         CHECK(std::fabs(four[r] - want) <= tol);
         CHECK(std::fabs(four_h[r] - want_h) <= tol);
       }
+      double want_sum = 0, mag_sum = 0;
+      for (size_t i = 0; i < n; ++i) want_sum += a[i], mag_sum += std::fabs(a[i]);
+      CHECK(std::fabs(k->sum_f32(a.data(), n) - want_sum) <= 2e-6 * mag_sum + 1e-6);
       std::vector<float> y(n, 0.5f), y_h(n, 0.5f);
       k->axpy_f32(-1.5f, a.data(), y.data(), n);
       k->axpy_f16(2.0f, ah.data(), y_h.data(), n);

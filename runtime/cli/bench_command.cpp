@@ -26,8 +26,8 @@ Stats stats(std::vector<double> v) {
 }  // namespace
 
 int run_bench(const BenchArgs& a) {
-  if (a.prompt_len < 1 || a.gen_len < 1 || a.repeat < 1) {
-    return fail(Status::Error(ErrorCode::kInvalidArgument, "--prompt-len, --gen-len and --repeat must be >= 1"));
+  if (a.prompt_len < 1 || a.gen_len < 1 || a.repeat < 1 || a.warmup < 0) {
+    return fail(Status::Error(ErrorCode::kInvalidArgument, "--prompt-len, --gen-len and --repeat must be >= 1, --warmup >= 0"));
   }
   const double t0 = platform::monotonic_seconds();
   auto model = Model::load(a.model_path);
@@ -46,10 +46,24 @@ int run_bench(const BenchArgs& a) {
   for (int& t : prompt) t = token(rng);
   for (int& t : input) t = token(rng);
 
-  std::vector<double> ttft_ms, prefill_tps, decode_tps, ms_per_token;
-  for (int r = 0; r < a.repeat; ++r) {
-    std::fprintf(stderr, "\rbench: repeat %d/%d ...", r + 1, a.repeat);
+  // The probe's buffer is resident in full from its creation to the end, so the model's own peak
+  // RSS is the larger of the peak before it and the final peak less the buffer.
+  std::unique_ptr<BandwidthProbe> probe;
+  size_t rss_before_probe = 0;
+  std::vector<double> ttft_ms, prefill_tps, decode_tps, ms_per_token, probe_gbps, ratios;
+  const Footprint fp = weight_footprint(model.value()->file());
+  for (int r = -a.warmup; r < a.repeat; ++r) {
+    const bool timed = r >= 0;
+    if (timed) std::fprintf(stderr, "\rbench: repeat %d/%d ...", r + 1, a.repeat);
+    else std::fprintf(stderr, "\rbench: warm-up ...");
     std::fflush(stderr);
+    if (a.probe && r == -a.warmup) {
+      rss_before_probe = platform::peak_rss_bytes();
+      auto created = BandwidthProbe::create(s.pool());
+      if (!created.ok()) return fail(created.status());
+      probe = std::move(created).value();
+    }
+    if (probe && timed) probe_gbps.push_back(probe->measure(3));  // right before the decode it is compared with
     s.reset();
     const double start = platform::monotonic_seconds();
     if (input_len > 0) {
@@ -65,27 +79,25 @@ int run_bench(const BenchArgs& a) {
       if (!st.ok()) return fail(st);
     }
     const double done = platform::monotonic_seconds();
+    if (!timed) continue;
     ttft_ms.push_back((prefilled - start) * 1e3);
     prefill_tps.push_back(a.prompt_len / (prefilled - start));
     decode_tps.push_back(a.gen_len / (done - prefilled));
     ms_per_token.push_back((done - prefilled) * 1e3 / a.gen_len);
+    if (probe) ratios.push_back(double(fp.weight_bytes_per_token) * decode_tps.back() / 1e9 / probe_gbps.back());
   }
-  const double rss_mib = double(platform::peak_rss_bytes()) / (1 << 20);  // before the probe's buffer
-  BandwidthResult bw;
-  if (a.probe) {
-    std::fprintf(stderr, "\rbench: measuring read bandwidth ...");
-    std::fflush(stderr);
-    ThreadPool probe_pool(size_t(a.threads));
-    auto probed = measure_read_bandwidth(probe_pool);
-    if (!probed.ok()) return fail(probed.status());
-    bw = probed.value();
-  }
+  size_t peak_rss = platform::peak_rss_bytes();
+  if (probe) peak_rss = std::max(rss_before_probe, peak_rss - std::min(peak_rss, probe->bytes()));
+  const double rss_mib = double(peak_rss) / (1 << 20);
+  probe.reset();
   std::fprintf(stderr, "\r%60s\r", "");
 
-  const Footprint fp = weight_footprint(model.value()->file());
   const Stats decode = stats(decode_tps), ms = stats(ms_per_token), ttft = stats(ttft_ms), pre = stats(prefill_tps);
   const double effective_gbps = double(fp.weight_bytes_per_token) * decode.median / 1e9;
-  const double ratio = bw.best_gbps > 0 ? effective_gbps / bw.best_gbps : 0;
+  // The ratio pairs each repeat with the probe read just before it, so slow drifts of the machine
+  // cancel; its median is reported.
+  const double probe_median = probe_gbps.empty() ? 0 : stats(probe_gbps).median;
+  const double ratio = ratios.empty() ? 0 : stats(ratios).median;
   const double file_mib = double(model.value()->file().file_size()) / (1 << 20);
   const double arena_mib = double(s.arena_bytes()) / (1 << 20);
 
@@ -98,7 +110,7 @@ int run_bench(const BenchArgs& a) {
         "\"bandwidth_ratio\": %.4f, \"peak_rss_mib\": %.1f, \"file_mib\": %.1f, \"arena_mib\": %.1f}\n",
         a.model_path.c_str(), a.threads, a.prompt_len, a.gen_len, a.repeat, load_ms, ttft.median, pre.median,
         decode.median, decode.min, decode.max, ms.median, (unsigned long long)fp.weight_bytes_per_token,
-        effective_gbps, bw.best_gbps, ratio, rss_mib, file_mib, arena_mib);
+        effective_gbps, probe_median, ratio, rss_mib, file_mib, arena_mib);
     return 0;
   }
   std::printf("| model | threads | load ms | TTFT ms (P=%d) | prefill tok/s | decode tok/s (median [min, max], %d runs) "
@@ -107,7 +119,7 @@ int run_bench(const BenchArgs& a) {
   std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
   std::printf("| %s | %d | %.1f | %.1f | %.1f | %.2f [%.2f, %.2f] | %.2f | %.2f | %.2f | %.2f | %.3f | %.0f |\n",
               a.model_path.c_str(), a.threads, load_ms, ttft.median, pre.median, decode.median, decode.min, decode.max,
-              ms.median, double(fp.weight_bytes_per_token) / 1e6, effective_gbps, bw.best_gbps, ratio, rss_mib);
+              ms.median, double(fp.weight_bytes_per_token) / 1e6, effective_gbps, probe_median, ratio, rss_mib);
   return 0;
 }
 

@@ -10,6 +10,7 @@ struct BenchArgs {
   int prompt_len = 32;
   int gen_len = 64;
   int repeat = 5;
+  int warmup = 1;  // untimed runs first: page faults of the mapped weights, caches, thread wake-up
   bool json = false;
   bool probe = true;  // measure the machine's read bandwidth for the ratio
 };

@@ -50,7 +50,8 @@ int main(int argc, char** argv) {
   bench->add_option("-t,--threads", bench_args.threads, "threads")->capture_default_str();
   bench->add_option("-p,--prompt-len", bench_args.prompt_len, "prompt tokens")->capture_default_str();
   bench->add_option("-n,--gen-len", bench_args.gen_len, "decoded tokens per run")->capture_default_str();
-  bench->add_option("-r,--repeat", bench_args.repeat, "runs")->capture_default_str();
+  bench->add_option("-r,--repeat", bench_args.repeat, "timed runs")->capture_default_str();
+  bench->add_option("-w,--warmup", bench_args.warmup, "untimed runs before them")->capture_default_str();
   bench->add_flag("--json", bench_args.json, "one JSON line");
   bench->add_flag("!--no-probe", bench_args.probe, "skip the bandwidth probe");
 

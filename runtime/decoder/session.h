@@ -51,6 +51,7 @@ class Session {
   int max_input() const { return max_input_; }
   size_t arena_bytes() const { return arena_.size(); }
   size_t threads() const { return pool_.threads(); }
+  const ThreadPool& pool() const { return pool_; }  // for work that must not compete with it (bench probe)
   // Units the sparse FF of decoder `layer` chose at the last position (B entries), or null.
   const int32_t* selected_units(int layer) const;
 

@@ -18,6 +18,8 @@ struct KernelSet {
   void (*dot4_f16)(const uint16_t* w, size_t stride, const float* x, size_t n, float* out);
   void (*axpy_f32)(float a, const float* w, float* y, size_t n);     // y += a * w
   void (*axpy_f16)(float a, const uint16_t* w, float* y, size_t n);  // y += a * w
+  // Sum of n floats: the bandwidth probe's plain read stream (no second operand).
+  float (*sum_f32)(const float* w, size_t n);
 };
 
 const KernelSet& kernels();

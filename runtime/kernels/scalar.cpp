@@ -53,7 +53,20 @@ void axpy_f16(float a, const uint16_t* w, float* y, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] += a * half_to_float(w[i]);
 }
 
-const KernelSet kScalar{"scalar", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16};
+float sum_f32(const float* w, size_t n) {
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += w[i];
+    s1 += w[i + 1];
+    s2 += w[i + 2];
+    s3 += w[i + 3];
+  }
+  for (; i < n; ++i) s0 += w[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+const KernelSet kScalar{"scalar", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16, sum_f32};
 
 }  // namespace
 

@@ -17,6 +17,13 @@ inline float dot_row(const MatrixRef& w, int64_t row, const float* x) {
   return w.dtype == DType::kF32 ? kernels().dot_f32(w.f32_row(row), x, size_t(w.cols))
                                 : kernels().dot_f16(w.f16_row(row), x, size_t(w.cols));
 }
+// Asks the cache for w[row][begin..begin+n) ahead of use: rows picked at run time (sparse FF) are
+// scattered, so the hardware prefetchers cannot guess them. GCC/Clang builtin, a no-op elsewhere.
+inline void prefetch_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t n) {
+  const size_t elem = dtype_size(w.dtype);
+  const char* p = static_cast<const char*>(w.data) + (size_t(row) * size_t(w.cols) + size_t(begin)) * elem;
+  for (size_t off = 0; off < size_t(n) * elem; off += 64) __builtin_prefetch(p + off, 0, 3);
+}
 // y[0..n) += s * w[row][begin..begin+n)
 void axpy_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y);
 // out = w[row] as f32

@@ -12,9 +12,9 @@ namespace {
 
 struct ConvJob {
   const ConvWeights* w;
-  const float* rows[64];  // u of positions pos-lk+1 .. pos (null before the sequence start)
-  int modules;            // S
-  int m;                  // M channels per module
+  const float* const* rows;  // u of positions pos-lk+1 .. pos (null before the sequence start)
+  int modules;               // S
+  int m;                     // M channels per module
   float* out;
 };
 
@@ -49,10 +49,15 @@ void conv_modules(void* p, size_t begin, size_t end) {
   }
 }
 
-void conv_step(const ConvWeights& w, const float* const* rows, int modules, int m, float* out, const ThreadPool& pool) {
-  ConvJob job{&w, {}, modules, m, out};
-  std::copy(rows, rows + w.length_kernel, job.rows);
-  pool.parallel_for(size_t(modules), 1, conv_modules, &job);
+// Q, K and V in one dispatch (item i is module i % S of conv i / S): three small convolutions
+// would each pay a thread wake-up and a barrier.
+struct QkvJob {
+  ConvJob conv[3];
+};
+void conv_qkv(void* p, size_t begin, size_t end) {
+  auto& j = *static_cast<QkvJob*>(p);
+  const size_t S = size_t(j.conv[0].modules);
+  for (size_t i = begin; i < end; ++i) conv_modules(&j.conv[i / S], i % S, i % S + 1);
 }
 
 }  // namespace
@@ -77,9 +82,8 @@ void multconv_attention_step(const AttentionWeights& w, const ModelConfig& c, co
       rows[dt] = t < 0 ? nullptr : u_history + int64_t(t % lk) * d;
     }
     const int S = c.qkv_sparsity, M = int(d) / S;
-    conv_step(w.conv_q, rows, S, M, s.q, pool);
-    conv_step(w.conv_k, rows, S, M, k_row, pool);
-    conv_step(w.conv_v, rows, S, M, v_row, pool);
+    QkvJob job{{{&w.conv_q, rows, S, M, s.q}, {&w.conv_k, rows, S, M, k_row}, {&w.conv_v, rows, S, M, v_row}}};
+    pool.parallel_for(size_t(3 * S), 1, conv_qkv, &job);
   }
   attend(s.q, cache, pos + 1, c.d_model, c.n_heads, s.scores, out);  // no output projection
 }

@@ -14,7 +14,8 @@ struct SelectJob {
   const SparseFFScratch* s;
 };
 
-// Per block: argmax over its N controller logits, then the one active unit's input product.
+// Per block: argmax over its N controller logits, then the one active unit's input product. All
+// argmaxes come first so the next selected w1 row can be prefetched while this one is read.
 void select_blocks(void* p, size_t begin, size_t end) {
   const auto& j = *static_cast<SelectJob*>(p);
   const int N = j.w->units;
@@ -25,7 +26,11 @@ void select_blocks(void* p, size_t begin, size_t end) {
       if (l[u] > l[best]) best = u;  // strict: the first maximum wins, as argmax does
     }
     j.s->selected[i] = best;
-    const float h = dot_row(j.w->w1, int64_t(i) * N + best, j.x);
+  }
+  const MatrixRef& w1 = j.w->w1;
+  for (size_t i = begin; i < end; ++i) {
+    if (i + 1 < end) prefetch_row(w1, int64_t(i + 1) * N + j.s->selected[i + 1], 0, w1.cols);
+    const float h = dot_row(w1, int64_t(i) * N + j.s->selected[i], j.x);
     j.s->active[i] = h > 0 ? h : 0;
   }
 }
@@ -42,10 +47,15 @@ void accumulate_output(void* p, size_t begin, size_t end) {
   const auto& j = *static_cast<OutputJob*>(p);
   float* out = j.out + begin;
   for (size_t e = begin; e < end; ++e) j.out[e] = j.w->b2[e];
-  for (int i = 0; i < j.w->blocks; ++i) {
-    const float a = j.s->active[i];
-    if (a == 0) continue;
-    axpy_row(j.w->w2, int64_t(i) * j.w->units + j.s->selected[i], int64_t(begin), int64_t(end - begin), a, out);
+  const MatrixRef& w2 = j.w->w2;
+  const int64_t n = int64_t(end - begin);
+  int next = 0;  // the next block with an active unit, prefetched one ahead
+  while (next < j.w->blocks && j.s->active[next] == 0) ++next;
+  while (next < j.w->blocks) {
+    const int i = next;
+    for (++next; next < j.w->blocks && j.s->active[next] == 0;) ++next;
+    if (next < j.w->blocks) prefetch_row(w2, int64_t(next) * j.w->units + j.s->selected[next], int64_t(begin), n);
+    axpy_row(w2, int64_t(i) * j.w->units + j.s->selected[i], int64_t(begin), n, j.s->active[i], out);
   }
 }
 

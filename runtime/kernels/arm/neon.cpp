@@ -87,7 +87,21 @@ void axpy_f16(float a, const uint16_t* w, float* y, size_t n) {
   for (; i < n; ++i) y[i] += a * half_to_float(w[i]);
 }
 
-const KernelSet kNeon{"neon", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16};
+float sum_f32(const float* w, size_t n) {
+  float32x4_t a0 = vdupq_n_f32(0), a1 = vdupq_n_f32(0), a2 = vdupq_n_f32(0), a3 = vdupq_n_f32(0);
+  size_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    a0 = vaddq_f32(a0, vld1q_f32(w + i));
+    a1 = vaddq_f32(a1, vld1q_f32(w + i + 4));
+    a2 = vaddq_f32(a2, vld1q_f32(w + i + 8));
+    a3 = vaddq_f32(a3, vld1q_f32(w + i + 12));
+  }
+  float s = hsum(vaddq_f32(vaddq_f32(a0, a1), vaddq_f32(a2, a3)));
+  for (; i < n; ++i) s += w[i];
+  return s;
+}
+
+const KernelSet kNeon{"neon", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16, sum_f32};
 
 }  // namespace
 

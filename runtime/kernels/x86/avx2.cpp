@@ -117,7 +117,21 @@ void axpy_f16(float a, const uint16_t* w, float* y, size_t n) {
   for (; i < n; ++i) y[i] += a * half_to_float(w[i]);
 }
 
-const KernelSet kAvx2{"avx2", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16};
+float sum_f32(const float* w, size_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a0 = _mm256_add_ps(a0, _mm256_loadu_ps(w + i));
+    a1 = _mm256_add_ps(a1, _mm256_loadu_ps(w + i + 8));
+    a2 = _mm256_add_ps(a2, _mm256_loadu_ps(w + i + 16));
+    a3 = _mm256_add_ps(a3, _mm256_loadu_ps(w + i + 24));
+  }
+  float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  for (; i < n; ++i) s += w[i];
+  return s;
+}
+
+const KernelSet kAvx2{"avx2", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16, sum_f32};
 
 }  // namespace
 

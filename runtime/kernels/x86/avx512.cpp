@@ -76,7 +76,19 @@ void axpy_f16(float a, const uint16_t* w, float* y, size_t n) {
   for (; i < n; ++i) y[i] += a * half_to_float(w[i]);
 }
 
-const KernelSet kAvx512{"avx512", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16};
+float sum_f32(const float* w, size_t n) {
+  __m512 a0 = _mm512_setzero_ps(), a1 = _mm512_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a0 = _mm512_add_ps(a0, _mm512_loadu_ps(w + i));
+    a1 = _mm512_add_ps(a1, _mm512_loadu_ps(w + i + 16));
+  }
+  float s = _mm512_reduce_add_ps(_mm512_add_ps(a0, a1));
+  for (; i < n; ++i) s += w[i];
+  return s;
+}
+
+const KernelSet kAvx512{"avx512", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16, sum_f32};
 
 }  // namespace
 
