@@ -1,8 +1,11 @@
 #include "convert.h"
 
+#include <fnmatch.h>
+
 #include <cmath>
 #include <cstdio>
 
+#include "core/quant.h"
 #include "model_writer.h"
 #include "tokenizer/tokenizer.h"
 
@@ -180,6 +183,25 @@ TensorSource random_source(const ModelConfig& config, uint64_t seed) {
   };
 }
 
+Result<DType> parse_dtype(const std::string& name) {
+  if (name == "f32") return DType::kF32;
+  if (name == "f16") return DType::kF16;
+  if (name == "int8" || name == "i8" || name == "q8") return DType::kI8;
+  if (name == "int4" || name == "i4" || name == "q4") return DType::kI4;
+  return Status::Error(ErrorCode::kInvalidArgument, "unknown dtype '" + name + "' (expected f32, f16, int8 or int4)");
+}
+
+DType choose_dtype(const TensorSpec& spec, const ConvertOptions& options) {
+  if (!spec.matrix) return DType::kF32;
+  DType dt = options.dtype;
+  for (const DTypeOverride& o : options.overrides) {
+    if (fnmatch(o.pattern.c_str(), spec.name.c_str(), 0) == 0) dt = o.dtype;
+  }
+  const int64_t cols = spec.stored_shape.empty() ? 1 : spec.stored_shape.back();
+  if (!dtype_fits(dt, cols)) dt = DType::kI8;
+  return dt;
+}
+
 Status convert(const CheckpointConfig& config, const TensorSource& source, const std::string& out_path,
                const ConvertOptions& options, ConvertSummary* summary) {
   const ModelConfig& c = config.model;
@@ -203,8 +225,10 @@ Status convert(const CheckpointConfig& config, const TensorSource& source, const
   std::vector<PlannedTensor> plan;
   uint64_t total = 0;
   for (const TensorSpec& s : specs) {
-    const DType dt = s.matrix ? options.dtype : DType::kF32;
-    plan.push_back({s.name, dt, s.layout, s.stored_shape, 0, uint64_t(elements(s.stored_shape)) * dtype_size(dt)});
+    const DType dt = choose_dtype(s, options);
+    const uint64_t cols = s.stored_shape.empty() ? 1 : uint64_t(s.stored_shape.back());
+    const uint64_t rows = cols == 0 ? 0 : uint64_t(elements(s.stored_shape)) / cols;
+    plan.push_back({s.name, dt, s.layout, s.stored_shape, 0, tensor_bytes(dt, rows, cols)});
     total += plan.back().bytes;
   }
   ModelWriter writer;
@@ -221,6 +245,7 @@ Status convert(const CheckpointConfig& config, const TensorSource& source, const
     const uint64_t n = uint64_t(elements(specs[i].stored_shape));
     sum.parameters += n;
     sum.parameters_by_kind[kind_of(specs[i].name, c.ff_sparsity > 0)] += n;
+    sum.bytes_by_dtype[dtype_name(plan[i].dtype)] += plan[i].bytes;
     progress.advance(plan[i].bytes, specs[i].name);
   }
   TERRA_RETURN_IF_ERROR(writer.finish());

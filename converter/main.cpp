@@ -27,8 +27,14 @@ int run(int argc, char** argv) {
   app.add_flag("--list-presets", list, "list the built-in configurations of the paper's Table 1");
   in->excludes(syn);
   auto* out = app.add_option("-o,--output", output, "model file to write");
-  app.add_option("--dtype", dtype, "weight matrices and embedding: f32 or f16")->check(CLI::IsMember({"f32", "f16"}))
+  app.add_option("--dtype", dtype,
+                 "weight matrices and embedding: f32, f16, int8 (a scale per row) or int4 (a scale per 32 weights)")
+      ->check(CLI::IsMember({"f32", "f16", "int8", "int4"}))
       ->capture_default_str();
+  std::vector<std::string> tensor_dtypes;
+  app.add_option("--tensor-dtype", tensor_dtypes,
+                 "PATTERN=DTYPE: tensors whose name matches the glob take DTYPE, e.g. 'embedding=f16' or "
+                 "'*.ff.m?=f32' (repeatable, later ones win; names: terra info MODEL)");
   app.add_option("--seed", seed, "random seed for --synthesize")->capture_default_str();
   app.add_flag("-q,--quiet", quiet, "no progress bar or summary");
   CLI11_PARSE(app, argc, argv);
@@ -67,7 +73,17 @@ int run(int argc, char** argv) {
   }
 
   terra::ConvertOptions options;
-  options.dtype = dtype == "f16" ? terra::DType::kF16 : terra::DType::kF32;
+  options.dtype = terra::parse_dtype(dtype).value();  // CLI11 already checked the name
+  for (const std::string& spec : tensor_dtypes) {
+    const size_t eq = spec.rfind('=');
+    if (eq == std::string::npos || eq == 0) {
+      return fail(terra::Status::Error(terra::ErrorCode::kInvalidArgument,
+                                       "--tensor-dtype '" + spec + "': expected PATTERN=DTYPE"));
+    }
+    auto dt = terra::parse_dtype(spec.substr(eq + 1));
+    if (!dt.ok()) return fail(terra::Status::Error(dt.status().code(), "--tensor-dtype '" + spec + "': " + dt.status().message()));
+    options.overrides.push_back({spec.substr(0, eq), dt.value()});
+  }
   options.progress = !quiet && isatty(STDERR_FILENO);
   terra::ConvertSummary summary;
   terra::Status s = terra::convert(config.value(), source, output, options, &summary);
@@ -75,6 +91,9 @@ int run(int argc, char** argv) {
   if (!quiet) {
     std::fprintf(stderr, "wrote %s (%s): %.2f MiB, %llu parameters\n", output.c_str(), dtype.c_str(),
                  double(summary.file_size) / (1 << 20), (unsigned long long)summary.parameters);
+    for (const auto& [name, bytes] : summary.bytes_by_dtype) {
+      std::fprintf(stderr, "  stored as %-12s %10.2f MiB\n", name.c_str(), double(bytes) / (1 << 20));
+    }
     for (const auto& [kind, n] : summary.parameters_by_kind) {
       std::fprintf(stderr, "  %-22s %12llu  (%.1f%%)\n", kind.c_str(), (unsigned long long)n,
                    100.0 * double(n) / double(summary.parameters));

@@ -6,12 +6,43 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/quant.h"
 #include "model/checksum.h"
 #include "terra_generated.h"
 
 namespace terra {
 
 namespace {
+// f32 values (stored order) in a narrower dtype, laid out as core/quant.h says.
+std::vector<uint8_t> encode_tensor(DType dtype, const float* values, uint64_t rows, uint64_t cols) {
+  std::vector<uint8_t> out(tensor_bytes(dtype, rows, cols), 0);
+  const uint64_t plane = data_plane_bytes(dtype, rows, cols);
+  for (uint64_t r = 0; r < rows; ++r) {
+    const float* v = values + r * cols;
+    switch (dtype) {
+      case DType::kF16: {
+        auto* h = reinterpret_cast<uint16_t*>(out.data()) + r * cols;
+        for (uint64_t i = 0; i < cols; ++i) h[i] = float_to_half(v[i]);
+        break;
+      }
+      case DType::kI8: {
+        const float scale = quantize_row_i8(v, int64_t(cols), reinterpret_cast<int8_t*>(out.data()) + r * cols);
+        std::memcpy(out.data() + plane + r * 4, &scale, 4);
+        break;
+      }
+      case DType::kI4: {
+        std::vector<uint16_t> scales(cols / kInt4Block);
+        quantize_row_i4(v, int64_t(cols), out.data() + r * (cols / 2), scales.data());
+        std::memcpy(out.data() + plane + r * scales.size() * 2, scales.data(), scales.size() * 2);
+        break;
+      }
+      case DType::kF32:
+        std::memcpy(out.data() + r * cols * 4, v, cols * 4);
+        break;
+    }
+  }
+  return out;
+}
 
 uint64_t round_up(uint64_t n, uint64_t a) { return (n + a - 1) / a * a; }
 
@@ -164,21 +195,22 @@ Status ModelWriter::write_data(const void* p, size_t n) {
 Status ModelWriter::write_next(const float* values, size_t count) {
   if (next_ >= tensors_.size()) return Status::Error(ErrorCode::kInvalidArgument, "more tensors than planned");
   PlannedTensor& t = tensors_[next_++];
-  if (uint64_t(count) * dtype_size(t.dtype) != t.bytes) {
+  const uint64_t cols = t.shape.empty() ? 1 : uint64_t(t.shape.back());
+  const uint64_t rows = cols == 0 ? 0 : uint64_t(count) / cols;
+  if (rows * cols != count || tensor_bytes(t.dtype, rows, cols) != t.bytes) {
     return Status::Error(ErrorCode::kInvalidArgument, "tensor '" + t.name + "': " + std::to_string(count) +
                                                           " values do not match its planned size");
   }
   static const uint8_t zeros[kTensorAlignment] = {};
   TERRA_RETURN_IF_ERROR(write_bytes(zeros, t.offset - written_));  // alignment padding
-  if (t.dtype == DType::kF32) {
-    t.checksum = checksum64(values, t.bytes);
-    TERRA_RETURN_IF_ERROR(write_data(values, t.bytes));
-  } else {
-    std::vector<uint16_t> half(count);
-    for (size_t i = 0; i < count; ++i) half[i] = float_to_half(values[i]);
-    t.checksum = checksum64(half.data(), t.bytes);
-    TERRA_RETURN_IF_ERROR(write_data(half.data(), t.bytes));
+  std::vector<uint8_t> encoded;
+  const void* bytes = values;
+  if (t.dtype != DType::kF32) {
+    encoded = encode_tensor(t.dtype, values, rows, cols);
+    bytes = encoded.data();
   }
+  t.checksum = checksum64(bytes, t.bytes);
+  TERRA_RETURN_IF_ERROR(write_data(bytes, t.bytes));
   written_ = t.offset + t.bytes;
   return Status::Ok();
 }

@@ -3,6 +3,7 @@
 #include <catch2/catch.hpp>
 #include <cstdio>
 #include <fstream>
+#include <map>
 #include <nlohmann/json.hpp>
 
 #include "convert.h"
@@ -112,17 +113,22 @@ TEST_CASE("config.json problems are named", "[converter]") {
   std::remove(path.c_str());
 }
 
-TEST_CASE("a synthesized model loads and decodes in f32 and f16", "[converter]") {
-  for (DType dt : {DType::kF32, DType::kF16}) {
+TEST_CASE("a synthesized model loads and decodes in f32, f16, int8 and int4", "[converter]") {
+  for (DType dt : {DType::kF32, DType::kF16, DType::kI8, DType::kI4}) {
+    INFO("dtype " << dtype_name(dt));
     const std::string path = test::temp_path("synth.terra");
     CheckpointConfig cc;
     cc.model = test::tiny_config(true);
     ConvertSummary summary;
-    REQUIRE(convert(cc, random_source(cc.model, 3), path, {dt, false}, &summary).ok());
+    ConvertOptions options;
+    options.dtype = dt;
+    REQUIRE(convert(cc, random_source(cc.model, 3), path, options, &summary).ok());
     auto m = Model::load(path);
     REQUIRE(m.ok());
     CHECK(m.value()->file().file_size() == summary.file_size);
-    CHECK(m.value()->weights().embedding.dtype == dt);
+    // int4 needs rows of a multiple of 32 and falls back to int8 per tensor otherwise
+    const DType want = dt == DType::kI4 && cc.model.d_model % 32 != 0 ? DType::kI8 : dt;
+    CHECK(m.value()->weights().embedding.dtype == want);
     CHECK(m.value()->weights().loss.bias != nullptr);
     uint64_t params = 0;
     for (const auto& [kind, n] : summary.parameters_by_kind) params += n;
@@ -132,4 +138,31 @@ TEST_CASE("a synthesized model loads and decodes in f32 and f16", "[converter]")
     REQUIRE(s.value()->step(0).ok());
     std::remove(path.c_str());
   }
+}
+
+TEST_CASE("per-tensor dtypes: overrides by glob, int4 falls back to int8 on short rows", "[converter]") {
+  CheckpointConfig cc;
+  cc.model = test::tiny_config(true);
+  cc.model.d_model = 64;
+  cc.model.d_ff = 128;
+  cc.model.d_lowrank = 8;  // m2 rows of 8: not int4-able
+  ConvertOptions options;
+  options.dtype = DType::kI4;
+  options.overrides = {{"embedding", DType::kF16}, {"*.ff.m1", DType::kF32}};
+  const std::string path = test::temp_path("override.terra");
+  REQUIRE(convert(cc, random_source(cc.model, 5), path, options, nullptr).ok());
+  auto m = Model::load(path);
+  REQUIRE(m.ok());
+  std::map<std::string, DType> got;
+  for (const TensorView& t : m.value()->file().tensors()) got[t.name] = t.dtype;
+  CHECK(got.at("embedding") == DType::kF16);
+  CHECK(got.at("decoder.layers.0.ff.m1") == DType::kF32);
+  CHECK(got.at("decoder.layers.0.ff.m2") == DType::kI8);
+  CHECK(got.at("decoder.layers.0.ff.w1") == DType::kI4);
+  CHECK(got.at("decoder.layers.0.ff.b2") == DType::kF32);  // vectors stay f32
+  auto s = Session::create(*m.value(), {4, 1});
+  REQUIRE(s.ok());
+  REQUIRE(s.value()->step(0).ok());
+  CHECK(parse_dtype("int3").status().message().find("unknown dtype 'int3'") != std::string::npos);
+  std::remove(path.c_str());
 }

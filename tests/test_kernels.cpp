@@ -1,5 +1,6 @@
 // Kernels against straightforward double-precision loops, f16 conversions exhaustively, and
 // the threaded matvec against the single-threaded one.
+#include <algorithm>
 #include <catch2/catch.hpp>
 #include <cmath>
 #include <cstdio>
@@ -9,6 +10,7 @@
 #include <vector>
 
 #include "core/dtype.h"
+#include "core/quant.h"
 #include "kernels/kernel_set.h"
 #include "kernels/matvec.h"
 #include "kernels/vector_ops.h"
@@ -139,4 +141,83 @@ TEST_CASE("softmax sums to one and survives large logits", "[kernels]") {
   CHECK(std::fabs(x[0] + x[1] + x[2] + x[3] - 1.0f) < 1e-6f);
   CHECK(std::fabs(x[0] / x[1] - std::exp(1.0f)) < 1e-4f);
   CHECK(x[2] == 0.0f);
+}
+
+// Quantized rows: every kernel set against double-precision sums over the dequantized weights
+// (core/quant.h's rule), and the quantization error itself against its bound.
+TEST_CASE("int8 and int4 kernels match the dequantized weights in every kernel set", "[kernels][quant]") {
+  for (size_t n : {32, 64, 96, 160, 1024, 4096}) {
+    INFO("n = " << n);
+    auto w = random_vector(n, unsigned(n) + 7), x = random_vector(n, unsigned(n) + 8);
+    std::vector<int8_t> q8(n);
+    const float s8 = quantize_row_i8(w.data(), int64_t(n), q8.data());
+    std::vector<uint8_t> q4(n / 2);
+    std::vector<uint16_t> s4(n / 32);
+    quantize_row_i4(w.data(), int64_t(n), q4.data(), s4.data());
+    std::vector<double> d8(n), d4(n);
+    double want8 = 0, want4 = 0, mag = 0, max_w = 0;
+    for (size_t i = 0; i < n; ++i) {
+      d8[i] = double(q8[i]) * s8;
+      d4[i] = dequant_i4(q4.data(), s4.data(), int64_t(i));
+      want8 += d8[i] * x[i];
+      want4 += d4[i] * x[i];
+      mag += std::fabs(w[i] * x[i]);
+      max_w = std::max(max_w, double(std::fabs(w[i])));
+      // quantization error: half a step of the row's scale (int8); one step of the block's scale
+      // for int4, whose range [-8, 7] clamps the side opposite the largest value
+      REQUIRE(std::fabs(d8[i] - w[i]) <= 0.5 * s8 * (1 + 1e-6));
+      REQUIRE(std::fabs(d4[i] - w[i]) <= std::fabs(half_to_float(s4[i / 32])) * (1 + 1e-3) + 1e-7);
+    }
+    for (const KernelSet* k : available_kernel_sets()) {
+      INFO("kernel set " << k->name);
+      const double tol = 2e-6 * mag + 1e-6;
+      CHECK(std::fabs(double(k->dot_i8(q8.data(), x.data(), n)) * s8 - want8) <= tol);
+      CHECK(std::fabs(k->dot_i4(q4.data(), s4.data(), x.data(), n) - want4) <= tol);
+      std::vector<float> y8(n, 0.25f), y4(n, 0.25f);
+      k->axpy_i8(-0.5f * s8, q8.data(), y8.data(), n);
+      k->axpy_i4(-0.5f, q4.data(), s4.data(), y4.data(), n);
+      for (size_t i = 0; i < n; ++i) {
+        REQUIRE(std::fabs(y8[i] - (0.25 - 0.5 * d8[i])) <= 1e-6 * (1 + max_w));
+        REQUIRE(std::fabs(y4[i] - (0.25 - 0.5 * d4[i])) <= 1e-6 * (1 + max_w));
+      }
+    }
+  }
+}
+
+TEST_CASE("quantized rows through dot_row, axpy_row and copy_row", "[kernels][quant]") {
+  const int64_t rows = 37, cols = 96;
+  auto w = random_vector(size_t(rows * cols), 11), x = random_vector(size_t(cols), 12);
+  for (DType dt : {DType::kI8, DType::kI4}) {
+    INFO("dtype " << dtype_name(dt));
+    std::vector<uint8_t> bytes(tensor_bytes(dt, uint64_t(rows), uint64_t(cols)));
+    const uint64_t plane = data_plane_bytes(dt, uint64_t(rows), uint64_t(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      const float* v = w.data() + r * cols;
+      if (dt == DType::kI8) {
+        const float s = quantize_row_i8(v, cols, reinterpret_cast<int8_t*>(bytes.data()) + r * cols);
+        std::memcpy(bytes.data() + plane + uint64_t(r) * 4, &s, 4);
+      } else {
+        std::vector<uint16_t> s(size_t(cols / 32));
+        quantize_row_i4(v, cols, bytes.data() + r * cols / 2, s.data());
+        std::memcpy(bytes.data() + plane + uint64_t(r) * s.size() * 2, s.data(), s.size() * 2);
+      }
+    }
+    const MatrixRef m = MatrixRef::of(bytes.data(), dt, rows, cols);
+    std::vector<float> row(static_cast<size_t>(cols)), y(static_cast<size_t>(cols), 0.0f);
+    for (int64_t r = 0; r < rows; ++r) {
+      copy_row(m, r, row.data());
+      double want = 0, err = 0, mag = 0, amax = 0;
+      for (int64_t c = 0; c < cols; ++c) amax = std::max(amax, double(std::fabs(w[size_t(r * cols + c)])));
+      for (int64_t c = 0; c < cols; ++c) {
+        want += double(row[size_t(c)]) * x[size_t(c)];
+        err = std::max(err, double(std::fabs(row[size_t(c)] - w[size_t(r * cols + c)])));
+        mag += std::fabs(row[size_t(c)] * x[size_t(c)]);
+      }
+      CHECK(std::fabs(dot_row(m, r, x.data()) - want) <= 2e-6 * mag + 1e-6);
+      CHECK(err <= (dt == DType::kI8 ? 0.5 / 127 : 1.0 / 8) * amax * (1 + 1e-3));  // int8 half a step, int4 one
+      std::fill(y.begin(), y.end(), 0.0f);
+      axpy_row(m, r, 32, 64, 2.0f, y.data());  // a block-aligned slice
+      for (int64_t c = 0; c < 64; ++c) CHECK(std::fabs(y[size_t(c)] - 2.0f * row[size_t(32 + c)]) <= 1e-6);
+    }
+  }
 }

@@ -19,6 +19,7 @@ ATTENTION = {0: 'dense', 1: 'mult_conv', 2: 'lsh'}
 POSITIONS = {0: 'none', 1: 'fixed-base', 2: 'learned'}
 LAYOUT_ROW_MAJOR, LAYOUT_OUT_IN, LAYOUT_NEURON_MAJOR = 0, 1, 2
 DTYPES = {0: '<f4', 1: '<f2'}
+DTYPE_I8, DTYPE_I4 = 2, 3
 
 
 def _config(c, tok):
@@ -61,6 +62,27 @@ def _to_checkpoint_order(stored, layout, shape):
     raise ValueError(f'unknown layout {layout}')
 
 
+def _decode(buf, dtype, stored_shape):
+    """A tensor's bytes as float64 values in stored order (the layouts of runtime/core/quant.h)."""
+    if dtype in DTYPES:
+        return np.frombuffer(buf, DTYPES[dtype]).astype(np.float64).reshape(stored_shape)
+    cols = stored_shape[-1]
+    rows = int(np.prod(stored_shape)) // cols
+    if dtype == DTYPE_I8:  # int8 rows, then (64-aligned) one f32 scale per row
+        plane = -(-rows * cols // 64) * 64
+        q = np.frombuffer(buf[:rows * cols], np.int8).astype(np.float64).reshape(rows, cols)
+        scale = np.frombuffer(buf[plane:plane + 4 * rows], '<f4').astype(np.float64)
+        return (q * scale[:, None]).reshape(stored_shape)
+    if dtype == DTYPE_I4:  # blocks of 32: byte j = weight j (low nibble) | weight j+16 (high), q + 8
+        blocks = cols // 32
+        plane = -(-rows * cols // 2 // 64) * 64
+        b = np.frombuffer(buf[:rows * cols // 2], np.uint8).reshape(rows, blocks, 16)
+        q = np.concatenate([(b & 15).astype(np.float64) - 8, (b >> 4).astype(np.float64) - 8], axis=-1)
+        scale = np.frombuffer(buf[plane:plane + 2 * rows * blocks], '<f2').astype(np.float64).reshape(rows, blocks, 1)
+        return (q * scale).reshape(stored_shape)
+    raise ValueError(f'unknown dtype {dtype}')
+
+
 def load_terra(path, dtype=torch.float64):
     with open(path, 'rb') as fh:
         raw = mmap.mmap(fh.fileno(), 0, access=mmap.ACCESS_READ)
@@ -77,7 +99,7 @@ def load_terra(path, dtype=torch.float64):
             raise ValueError(f'{path}: tensor {name} is not part of the reference model')
         begin = data_offset + t.Offset()
         stored_shape = [t.Shape(j) for j in range(t.ShapeLength())]
-        stored = np.frombuffer(raw[begin:begin + t.Size()], DTYPES[t.Dtype()]).astype(np.float64).reshape(stored_shape)
+        stored = _decode(raw[begin:begin + t.Size()], t.Dtype(), stored_shape)
         loaded[name] = torch.from_numpy(
             np.ascontiguousarray(_to_checkpoint_order(stored, t.Layout(), list(expected[name].shape))))
     missing = set(expected) - set(loaded)

@@ -7,10 +7,19 @@
 
 namespace terra {
 
-enum class DType : uint8_t { kF32 = 0, kF16 = 1 };
+// kI8: int8 weights with one f32 scale per row; kI4: 4-bit weights with one f16 scale per block of
+// 32 along the row (core/quant.h gives their byte layout).
+enum class DType : uint8_t { kF32 = 0, kF16 = 1, kI8 = 2, kI4 = 3 };
 
-inline size_t dtype_size(DType t) { return t == DType::kF32 ? 4 : 2; }
-inline const char* dtype_name(DType t) { return t == DType::kF32 ? "f32" : "f16"; }
+inline const char* dtype_name(DType t) {
+  switch (t) {
+    case DType::kF32: return "f32";
+    case DType::kF16: return "f16";
+    case DType::kI8: return "int8";
+    case DType::kI4: return "int4";
+  }
+  return "unknown";
+}
 
 // IEEE binary16 <-> binary32, exact for every half value, round-to-nearest-even the other way.
 inline float half_to_float(uint16_t h) {

@@ -20,6 +20,12 @@ struct KernelSet {
   void (*axpy_f16)(float a, const uint16_t* w, float* y, size_t n);  // y += a * w
   // Sum of n floats: the bandwidth probe's plain read stream (no second operand).
   float (*sum_f32)(const float* w, size_t n);
+  // Quantized rows (core/quant.h), read in place. int8: unscaled, the caller applies the row's
+  // scale. int4: n is a multiple of 32 and each block's f16 scale is applied inside.
+  float (*dot_i8)(const int8_t* w, const float* x, size_t n);
+  float (*dot_i4)(const uint8_t* w, const uint16_t* scales, const float* x, size_t n);
+  void (*axpy_i8)(float a, const int8_t* w, float* y, size_t n);                           // y += a * w
+  void (*axpy_i4)(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t n);  // y += a * w
 };
 
 const KernelSet& kernels();

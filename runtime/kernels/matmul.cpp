@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernels/kernel_set.h"
+#include "kernels/vector_ops.h"
 
 namespace terra {
 
@@ -27,10 +28,8 @@ void rows_part(void* p, size_t part, size_t /*end*/) {
   float* widened = j.scratch + part * cols;
   for (size_t r = begin; r < end; ++r) {
     const float* row = j.w->f32_row(int64_t(r));
-    if (j.w->dtype == DType::kF16) {
-      const uint16_t* h = j.w->f16_row(int64_t(r));
-      std::fill_n(widened, cols, 0.0f);
-      k.axpy_f16(1.0f, h, widened, cols);  // widen through the SIMD f16 path
+    if (j.w->dtype != DType::kF32) {  // widened once, then shared by every token of the block
+      copy_row(*j.w, int64_t(r), widened);
       row = widened;
     }
     const float b = j.bias ? j.bias[r] : 0.0f;

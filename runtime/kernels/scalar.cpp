@@ -66,7 +66,47 @@ float sum_f32(const float* w, size_t n) {
   return (s0 + s1) + (s2 + s3);
 }
 
-const KernelSet kScalar{"scalar", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16, sum_f32};
+float dot_i8(const int8_t* w, const float* x, size_t n) {
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  size_t i = 0;
+  for (; i + 4 <= n; i += 4) {
+    s0 += float(w[i]) * x[i];
+    s1 += float(w[i + 1]) * x[i + 1];
+    s2 += float(w[i + 2]) * x[i + 2];
+    s3 += float(w[i + 3]) * x[i + 3];
+  }
+  for (; i < n; ++i) s0 += float(w[i]) * x[i];
+  return (s0 + s1) + (s2 + s3);
+}
+
+float dot_i4(const uint8_t* w, const uint16_t* scales, const float* x, size_t n) {
+  float s = 0;
+  for (size_t b = 0; b < n / 32; ++b, w += 16, x += 32) {
+    float lo = 0, hi = 0;
+    for (int j = 0; j < 16; ++j) {
+      lo += float((w[j] & 15) - 8) * x[j];
+      hi += float((w[j] >> 4) - 8) * x[j + 16];
+    }
+    s += (lo + hi) * half_to_float(scales[b]);
+  }
+  return s;
+}
+
+void axpy_i8(float a, const int8_t* w, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] += a * float(w[i]);
+}
+
+void axpy_i4(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t n) {
+  for (size_t b = 0; b < n / 32; ++b, w += 16, y += 32) {
+    const float s = a * half_to_float(scales[b]);
+    for (int j = 0; j < 16; ++j) {
+      y[j] += s * float((w[j] & 15) - 8);
+      y[j + 16] += s * float((w[j] >> 4) - 8);
+    }
+  }
+}
+
+const KernelSet kScalar{"scalar", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16, sum_f32, dot_i8, dot_i4, axpy_i8, axpy_i4};
 
 }  // namespace
 

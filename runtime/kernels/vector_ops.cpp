@@ -5,20 +5,41 @@
 namespace terra {
 
 void axpy_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y) {
-  if (w.dtype == DType::kF32) {
-    kernels().axpy_f32(s, w.f32_row(row) + begin, y, size_t(n));
-  } else {
-    kernels().axpy_f16(s, w.f16_row(row) + begin, y, size_t(n));
+  const KernelSet& k = kernels();
+  switch (w.dtype) {
+    case DType::kF32: k.axpy_f32(s, w.f32_row(row) + begin, y, size_t(n)); break;
+    case DType::kF16: k.axpy_f16(s, w.f16_row(row) + begin, y, size_t(n)); break;
+    case DType::kI8: k.axpy_i8(s * w.i8_scale(row), w.i8_row(row) + begin, y, size_t(n)); break;
+    case DType::kI4:
+      k.axpy_i4(s, w.i4_row(row) + begin / 2, w.i4_scales(row) + begin / kInt4Block, y, size_t(n));
+      break;
   }
 }
 
 void copy_row(const MatrixRef& w, int64_t row, float* out) {
-  if (w.dtype == DType::kF32) {
-    const float* r = w.f32_row(row);
-    for (int64_t i = 0; i < w.cols; ++i) out[i] = r[i];
-  } else {
-    const uint16_t* r = w.f16_row(row);
-    for (int64_t i = 0; i < w.cols; ++i) out[i] = half_to_float(r[i]);
+  const int64_t n = w.cols;
+  switch (w.dtype) {
+    case DType::kF32: {
+      const float* r = w.f32_row(row);
+      for (int64_t i = 0; i < n; ++i) out[i] = r[i];
+      break;
+    }
+    case DType::kF16: {
+      const uint16_t* r = w.f16_row(row);
+      for (int64_t i = 0; i < n; ++i) out[i] = half_to_float(r[i]);
+      break;
+    }
+    case DType::kI8: {
+      const int8_t* r = w.i8_row(row);
+      const float scale = w.i8_scale(row);
+      for (int64_t i = 0; i < n; ++i) out[i] = float(r[i]) * scale;
+      break;
+    }
+    case DType::kI4: {
+      for (int64_t i = 0; i < n; ++i) out[i] = 0.0f;
+      kernels().axpy_i4(1.0f, w.i4_row(row), w.i4_scales(row), out, size_t(n));
+      break;
+    }
   }
 }
 

@@ -14,17 +14,26 @@ namespace terra {
 inline float dot_f32(const float* a, const float* b, size_t n) { return kernels().dot_f32(a, b, n); }
 // w[row] · x for a row of either dtype.
 inline float dot_row(const MatrixRef& w, int64_t row, const float* x) {
-  return w.dtype == DType::kF32 ? kernels().dot_f32(w.f32_row(row), x, size_t(w.cols))
-                                : kernels().dot_f16(w.f16_row(row), x, size_t(w.cols));
+  const KernelSet& k = kernels();
+  const size_t n = size_t(w.cols);
+  switch (w.dtype) {
+    case DType::kF32: return k.dot_f32(w.f32_row(row), x, n);
+    case DType::kF16: return k.dot_f16(w.f16_row(row), x, n);
+    case DType::kI8: return k.dot_i8(w.i8_row(row), x, n) * w.i8_scale(row);
+    case DType::kI4: return k.dot_i4(w.i4_row(row), w.i4_scales(row), x, n);
+  }
+  return 0;
 }
 // Asks the cache for w[row][begin..begin+n) ahead of use: rows picked at run time (sparse FF) are
 // scattered, so the hardware prefetchers cannot guess them. GCC/Clang builtin, a no-op elsewhere.
 inline void prefetch_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t n) {
-  const size_t elem = dtype_size(w.dtype);
-  const char* p = static_cast<const char*>(w.data) + (size_t(row) * size_t(w.cols) + size_t(begin)) * elem;
-  for (size_t off = 0; off < size_t(n) * elem; off += 64) __builtin_prefetch(p + off, 0, 3);
+  // Data plane only: a row's scales are a few bytes next to its neighbours'.
+  const uint64_t first = data_plane_offset(w.dtype, uint64_t(row) * uint64_t(w.cols) + uint64_t(begin));
+  const uint64_t last = data_plane_offset(w.dtype, uint64_t(row) * uint64_t(w.cols) + uint64_t(begin + n));
+  const char* p = static_cast<const char*>(w.data);
+  for (uint64_t off = first; off < last; off += 64) __builtin_prefetch(p + off, 0, 3);
 }
-// y[0..n) += s * w[row][begin..begin+n)
+// y[0..n) += s * w[row][begin..begin+n); for int4, begin and n are multiples of 32.
 void axpy_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y);
 // out = w[row] as f32
 void copy_row(const MatrixRef& w, int64_t row, float* out);

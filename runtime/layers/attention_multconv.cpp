@@ -34,9 +34,10 @@ void conv_modules(void* p, size_t begin, size_t end) {
         const float* u = j.rows[dt] + int64_t(src) * M;
         const int64_t tap = int64_t(dt * kw + ds) * M;
         int o = 0;
-        for (; o + 4 <= M; o += 4) {  // four output channels per pass over u
+        const DType dt = j.w->kernel.dtype;
+        for (; o + 4 <= M && (dt == DType::kF32 || dt == DType::kF16); o += 4) {  // four outputs per pass over u
           float four[4];
-          if (j.w->kernel.dtype == DType::kF32) {
+          if (dt == DType::kF32) {
             k.dot4_f32(j.w->kernel.f32_row(tap + o), size_t(M), u, size_t(M), four);
           } else {
             k.dot4_f16(j.w->kernel.f16_row(tap + o), size_t(M), u, size_t(M), four);

@@ -2,6 +2,7 @@
 
 #include <limits>
 
+#include "core/quant.h"
 #include "model/checksum.h"
 #include "terra_generated.h"
 
@@ -154,9 +155,8 @@ Status ModelFile::parse() {
     TensorView v;
     v.name = t->name()->str();
     if (by_name_.count(v.name)) return corrupt(p, "tensor '" + v.name + "' appears twice");
-    if (t->dtype() != fb::DType::F32 && t->dtype() != fb::DType::F16) {
-      return Status::Error(ErrorCode::kUnsupported, p + ": tensor '" + v.name + "' has dtype " +
-                                                        fb::EnumNameDType(t->dtype()) + ", not supported yet");
+    if (t->dtype() < fb::DType::MIN || t->dtype() > fb::DType::MAX) {
+      return corrupt(p, "tensor '" + v.name + "' has unknown dtype " + std::to_string(int(t->dtype())));
     }
     v.dtype = DType(t->dtype());
     if (t->layout() < fb::Layout::MIN || t->layout() > fb::Layout::MAX) {
@@ -172,10 +172,16 @@ Status ModelFile::parse() {
       v.shape.push_back(dim);
     }
     v.bytes = t->size();
-    if (v.bytes != elements * dtype_size(v.dtype)) {
+    const uint64_t cols = v.shape.empty() ? 1 : uint64_t(v.shape.back());
+    const uint64_t rows = cols == 0 ? 0 : elements / cols;
+    if (!dtype_fits(v.dtype, int64_t(cols)) && elements > 0) {
+      return corrupt(p, "tensor '" + v.name + "' is " + dtype_name(v.dtype) + " but its rows of " +
+                            std::to_string(cols) + " are not a multiple of " + std::to_string(kInt4Block));
+    }
+    const uint64_t need = tensor_bytes(v.dtype, rows, cols);
+    if (v.bytes != need) {
       return corrupt(p, "tensor '" + v.name + "' records " + std::to_string(v.bytes) + " bytes but its shape " +
-                            shape_string(v.shape) + " of " + dtype_name(v.dtype) + " needs " +
-                            std::to_string(elements * dtype_size(v.dtype)));
+                            shape_string(v.shape) + " of " + dtype_name(v.dtype) + " needs " + std::to_string(need));
     }
     const uint64_t off = t->offset();
     if (off % kTensorAlignment != 0 || off > data_size || v.bytes > data_size - off) {

@@ -32,7 +32,7 @@ class Binder {
     const TensorView* v = get(name);
     if (!v) return {};
     const int64_t cols = v->shape.back();
-    return MatrixRef{v->data, v->dtype, cols ? v->elements() / cols : 0, cols};
+    return MatrixRef::of(v->data, v->dtype, cols ? v->elements() / cols : 0, cols);
   }
   DenseWeights dense(const std::string& prefix) { return {mat(prefix + ".kernel"), vec(prefix + ".bias")}; }
   NormWeights norm(const std::string& prefix, bool centered) {

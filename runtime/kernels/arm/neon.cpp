@@ -101,7 +101,85 @@ float sum_f32(const float* w, size_t n) {
   return s;
 }
 
-const KernelSet kNeon{"neon", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16, sum_f32};
+// int8 -> f32, 8 at a time (two vectors of 4).
+inline void load_i8x8(const int8_t* p, float32x4_t& a, float32x4_t& b) {
+  const int16x8_t w = vmovl_s8(vld1_s8(p));
+  a = vcvtq_f32_s32(vmovl_s16(vget_low_s16(w)));
+  b = vcvtq_f32_s32(vmovl_s16(vget_high_s16(w)));
+}
+
+float dot_i8(const int8_t* w, const float* x, size_t n) {
+  float32x4_t a0 = vdupq_n_f32(0), a1 = vdupq_n_f32(0);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    float32x4_t w0, w1;
+    load_i8x8(w + i, w0, w1);
+    a0 = fma(a0, w0, vld1q_f32(x + i));
+    a1 = fma(a1, w1, vld1q_f32(x + i + 4));
+  }
+  float s = hsum(vaddq_f32(a0, a1));
+  for (; i < n; ++i) s += float(w[i]) * x[i];
+  return s;
+}
+
+// One int4 block: 16 bytes -> the weights 0..15 (low nibbles) and 16..31 (high), q - 8 as int8.
+inline void load_i4(const uint8_t* p, int8x16_t& lo, int8x16_t& hi) {
+  const uint8x16_t bytes = vld1q_u8(p);
+  const int8x16_t eight = vdupq_n_s8(8);
+  lo = vsubq_s8(vreinterpretq_s8_u8(vandq_u8(bytes, vdupq_n_u8(15))), eight);
+  hi = vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(bytes, 4)), eight);
+}
+
+float dot_i4(const uint8_t* w, const uint16_t* scales, const float* x, size_t n) {
+  float s = 0;
+  for (size_t b = 0; b < n / 32; ++b, w += 16, x += 32) {
+    int8x16_t lo, hi;
+    load_i4(w, lo, hi);
+    float32x4_t acc = vdupq_n_f32(0), acc2 = vdupq_n_f32(0);
+    const int8x16_t halves[2] = {lo, hi};
+    for (int h = 0; h < 2; ++h) {
+      const int16x8_t a = vmovl_s8(vget_low_s8(halves[h])), c = vmovl_s8(vget_high_s8(halves[h]));
+      const float* xs = x + 16 * h;
+      acc = fma(acc, vcvtq_f32_s32(vmovl_s16(vget_low_s16(a))), vld1q_f32(xs));
+      acc2 = fma(acc2, vcvtq_f32_s32(vmovl_s16(vget_high_s16(a))), vld1q_f32(xs + 4));
+      acc = fma(acc, vcvtq_f32_s32(vmovl_s16(vget_low_s16(c))), vld1q_f32(xs + 8));
+      acc2 = fma(acc2, vcvtq_f32_s32(vmovl_s16(vget_high_s16(c))), vld1q_f32(xs + 12));
+    }
+    s += hsum(vaddq_f32(acc, acc2)) * half_to_float(scales[b]);
+  }
+  return s;
+}
+
+void axpy_i8(float a, const int8_t* w, float* y, size_t n) {
+  const float32x4_t av = vdupq_n_f32(a);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) {
+    float32x4_t w0, w1;
+    load_i8x8(w + i, w0, w1);
+    vst1q_f32(y + i, fma(vld1q_f32(y + i), av, w0));
+    vst1q_f32(y + i + 4, fma(vld1q_f32(y + i + 4), av, w1));
+  }
+  for (; i < n; ++i) y[i] += a * float(w[i]);
+}
+
+void axpy_i4(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t n) {
+  for (size_t b = 0; b < n / 32; ++b, w += 16, y += 32) {
+    int8x16_t lo, hi;
+    load_i4(w, lo, hi);
+    const float32x4_t s = vdupq_n_f32(a * half_to_float(scales[b]));
+    const int8x16_t halves[2] = {lo, hi};
+    for (int h = 0; h < 2; ++h) {
+      const int16x8_t parts[2] = {vmovl_s8(vget_low_s8(halves[h])), vmovl_s8(vget_high_s8(halves[h]))};
+      for (int q = 0; q < 2; ++q) {
+        float* ys = y + 16 * h + 8 * q;
+        vst1q_f32(ys, fma(vld1q_f32(ys), s, vcvtq_f32_s32(vmovl_s16(vget_low_s16(parts[q])))));
+        vst1q_f32(ys + 4, fma(vld1q_f32(ys + 4), s, vcvtq_f32_s32(vmovl_s16(vget_high_s16(parts[q])))));
+      }
+    }
+  }
+}
+
+const KernelSet kNeon{"neon", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16, sum_f32, dot_i8, dot_i4, axpy_i8, axpy_i4};
 
 }  // namespace
 

@@ -131,7 +131,71 @@ float sum_f32(const float* w, size_t n) {
   return s;
 }
 
-const KernelSet kAvx2{"avx2", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16, sum_f32};
+// int8 -> f32, 8 at a time: sign-extend to int32, convert.
+inline __m256 load_i8(const int8_t* p) {
+  return _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_loadl_epi64(reinterpret_cast<const __m128i*>(p))));
+}
+inline float scale_of(uint16_t h) { return _mm_cvtss_f32(_mm_cvtph_ps(_mm_cvtsi32_si128(h))); }
+
+// One int4 block's 32 weights as four vectors of 8 floats (q - 8, unscaled).
+struct Block4 {
+  __m256 w[4];
+};
+inline Block4 load_i4(const uint8_t* p) {
+  const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+  const __m128i mask = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
+  const __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, mask), eight);                     // weights 0..15
+  const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), eight);  // weights 16..31
+  return {{_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(lo)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(lo, 8))),
+           _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(hi)), _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(hi, 8)))}};
+}
+
+float dot_i8(const int8_t* w, const float* x, size_t n) {
+  __m256 a0 = _mm256_setzero_ps(), a1 = _mm256_setzero_ps(), a2 = _mm256_setzero_ps(), a3 = _mm256_setzero_ps();
+  size_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    a0 = _mm256_fmadd_ps(load_i8(w + i), _mm256_loadu_ps(x + i), a0);
+    a1 = _mm256_fmadd_ps(load_i8(w + i + 8), _mm256_loadu_ps(x + i + 8), a1);
+    a2 = _mm256_fmadd_ps(load_i8(w + i + 16), _mm256_loadu_ps(x + i + 16), a2);
+    a3 = _mm256_fmadd_ps(load_i8(w + i + 24), _mm256_loadu_ps(x + i + 24), a3);
+  }
+  for (; i + 8 <= n; i += 8) a0 = _mm256_fmadd_ps(load_i8(w + i), _mm256_loadu_ps(x + i), a0);
+  float s = hsum(_mm256_add_ps(_mm256_add_ps(a0, a1), _mm256_add_ps(a2, a3)));
+  for (; i < n; ++i) s += float(w[i]) * x[i];
+  return s;
+}
+
+float dot_i4(const uint8_t* w, const uint16_t* scales, const float* x, size_t n) {
+  __m256 acc = _mm256_setzero_ps(), acc2 = _mm256_setzero_ps();
+  for (size_t b = 0; b < n / 32; ++b, w += 16, x += 32) {
+    const Block4 q = load_i4(w);
+    __m256 s0 = _mm256_mul_ps(q.w[0], _mm256_loadu_ps(x));
+    __m256 s1 = _mm256_mul_ps(q.w[2], _mm256_loadu_ps(x + 16));
+    s0 = _mm256_fmadd_ps(q.w[1], _mm256_loadu_ps(x + 8), s0);
+    s1 = _mm256_fmadd_ps(q.w[3], _mm256_loadu_ps(x + 24), s1);
+    const __m256 d = _mm256_set1_ps(scale_of(scales[b]));
+    if (b & 1) acc2 = _mm256_fmadd_ps(_mm256_add_ps(s0, s1), d, acc2);
+    else acc = _mm256_fmadd_ps(_mm256_add_ps(s0, s1), d, acc);
+  }
+  return hsum(_mm256_add_ps(acc, acc2));
+}
+
+void axpy_i8(float a, const int8_t* w, float* y, size_t n) {
+  const __m256 av = _mm256_set1_ps(a);
+  size_t i = 0;
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, _mm256_fmadd_ps(av, load_i8(w + i), _mm256_loadu_ps(y + i)));
+  for (; i < n; ++i) y[i] += a * float(w[i]);
+}
+
+void axpy_i4(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t n) {
+  for (size_t b = 0; b < n / 32; ++b, w += 16, y += 32) {
+    const Block4 q = load_i4(w);
+    const __m256 s = _mm256_set1_ps(a * scale_of(scales[b]));
+    for (int k = 0; k < 4; ++k) _mm256_storeu_ps(y + 8 * k, _mm256_fmadd_ps(s, q.w[k], _mm256_loadu_ps(y + 8 * k)));
+  }
+}
+
+const KernelSet kAvx2{"avx2", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16, sum_f32, dot_i8, dot_i4, axpy_i8, axpy_i4};
 
 }  // namespace
 
