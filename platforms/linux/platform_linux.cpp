@@ -1,12 +1,19 @@
-// Linux (and Android, which shares these calls) implementation of platforms/platform.h.
+// Linux implementation of platforms/platform.h; Android builds it too (same kernel, bionic libc),
+// with its few differences under __ANDROID__.
 #include <fcntl.h>
+#include <sched.h>
 #include <sys/mman.h>
 #include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cpuinfo.h>
+
+#include <algorithm>
 #include <cerrno>
 #include <cstdint>
+#include <cstdio>
 #include <cstring>
 #include <ctime>
 
@@ -15,7 +22,7 @@
 namespace terra::platform {
 
 MappedFile::~MappedFile() {
-  if (data_ != nullptr && size_ > 0) munmap(const_cast<uint8_t*>(data_), size_);
+  if (mapping_ != nullptr) munmap(mapping_, mapping_size_);
 }
 
 Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
@@ -28,24 +35,33 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
     ::close(fd);
     return Status::Error(ErrorCode::kIo, path + ": not a regular file");
   }
-  if (uint64_t(st.st_size) > uint64_t(SIZE_MAX)) {
-    ::close(fd);
-    return Status::Error(ErrorCode::kIo, path + ": too large to map on this machine");
-  }
-  auto file = std::make_unique<MappedFile>();
-  file->path_ = path;
-  file->size_ = size_t(st.st_size);
-  if (file->size_ > 0) {
-    void* p = mmap(nullptr, file->size_, PROT_READ, MAP_PRIVATE, fd, 0);
-    if (p == MAP_FAILED) {
-      const int err = errno;
-      ::close(fd);
-      file->size_ = 0;
-      return Status::Error(ErrorCode::kIo, path + ": cannot map: " + std::strerror(err));
-    }
-    file->data_ = static_cast<const uint8_t*>(p);
-  }
+  auto result = open_descriptor(fd, 0, uint64_t(st.st_size), path);
   ::close(fd);  // the mapping stays valid without the descriptor
+  return result;
+}
+
+Result<std::unique_ptr<MappedFile>> MappedFile::open_descriptor(int fd, uint64_t offset, uint64_t size,
+                                                                const std::string& name) {
+  struct stat st {};
+  if (fstat(fd, &st) != 0) return Status::Error(ErrorCode::kIo, name + ": not an open file");
+  if (offset > uint64_t(st.st_size) || size > uint64_t(st.st_size) - offset) {
+    return Status::Error(ErrorCode::kIo, name + ": range " + std::to_string(offset) + "+" + std::to_string(size) +
+                                             " lies outside the file (" + std::to_string(st.st_size) + " bytes)");
+  }
+  if (size > uint64_t(SIZE_MAX) / 2) return Status::Error(ErrorCode::kIo, name + ": too large to map on this machine");
+  auto file = std::make_unique<MappedFile>();
+  file->path_ = name;
+  if (size == 0) return file;
+  // mmap offsets must be page-aligned: map from the page holding `offset`.
+  const uint64_t page = uint64_t(sysconf(_SC_PAGESIZE));
+  const uint64_t start = offset / page * page;
+  const size_t length = size_t(offset - start + size);
+  void* p = mmap(nullptr, length, PROT_READ, MAP_PRIVATE, fd, off_t(start));
+  if (p == MAP_FAILED) return Status::Error(ErrorCode::kIo, name + ": cannot map: " + std::strerror(errno));
+  file->mapping_ = p;
+  file->mapping_size_ = length;
+  file->data_ = static_cast<const uint8_t*>(p) + (offset - start);
+  file->size_ = size_t(size);
   return file;
 }
 
@@ -58,7 +74,87 @@ double monotonic_seconds() {
 size_t peak_rss_bytes() {
   rusage ru{};
   if (getrusage(RUSAGE_SELF, &ru) != 0) return 0;
-  return size_t(ru.ru_maxrss) * 1024;  // kilobytes on Linux
+  return size_t(ru.ru_maxrss) * 1024;  // kilobytes on Linux and Android
+}
+
+const CpuFeatures& cpu_features() {
+  static const CpuFeatures features = [] {
+    CpuFeatures f;
+    if (!cpuinfo_initialize()) return f;  // unknown CPU: the portable kernels only
+#if defined(__x86_64__) || defined(__i386__)
+    f.x86_avx2_fma3_f16c = cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c();
+    f.x86_avx512f = cpuinfo_has_x86_avx512f();
+#elif defined(__aarch64__) || defined(__arm__)
+    f.arm_neon_fp16 = cpuinfo_has_arm_neon() && cpuinfo_has_arm_neon_fp16();
+    f.arm_dotprod = cpuinfo_has_arm_neon_dot();
+#endif
+    const cpuinfo_package* package = cpuinfo_get_package(0);
+    if (package != nullptr) f.name = package->name;
+    if (f.name.empty() && cpuinfo_get_cores_count() > 0) {
+      const cpuinfo_core* core = cpuinfo_get_core(0);
+#if defined(__aarch64__) || defined(__arm__)
+      char id[32];
+      std::snprintf(id, sizeof id, "ARM part 0x%03x", unsigned((core->midr >> 4) & 0xfff));
+      f.name = id;
+#else
+      (void)core;
+#endif
+    }
+    return f;
+  }();
+  return features;
+}
+
+size_t cpu_count() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  if (sched_getaffinity(0, sizeof set, &set) == 0) return size_t(std::max(1, CPU_COUNT(&set)));
+  const long n = sysconf(_SC_NPROCESSORS_ONLN);
+  return n > 0 ? size_t(n) : 1;
+}
+
+namespace {
+// cpufreq's maximum for one processor in kHz, 0 when the kernel does not say (VMs, qemu).
+long max_frequency_khz(int cpu) {
+  char path[96];
+  std::snprintf(path, sizeof path, "/sys/devices/system/cpu/cpu%d/cpufreq/cpuinfo_max_freq", cpu);
+  FILE* f = std::fopen(path, "r");
+  if (f == nullptr) return 0;
+  long khz = 0;
+  if (std::fscanf(f, "%ld", &khz) != 1) khz = 0;
+  std::fclose(f);
+  return khz;
+}
+}  // namespace
+
+std::vector<int> performance_cpus() {
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  std::vector<std::pair<long, int>> cpus;  // (max frequency, id)
+  if (sched_getaffinity(0, sizeof set, &set) == 0) {
+    for (int c = 0; c < CPU_SETSIZE; ++c) {
+      if (CPU_ISSET(c, &set)) cpus.push_back({max_frequency_khz(c), c});
+    }
+  }
+  if (cpus.empty()) return {0};
+  // Fastest first; the little cores of a big.LITTLE chip go last (stable: lower ids first).
+  std::stable_sort(cpus.begin(), cpus.end(), [](const auto& a, const auto& b) { return a.first > b.first; });
+  std::vector<int> ids;
+  for (const auto& c : cpus) ids.push_back(c.second);
+  return ids;
+}
+
+bool pin_current_thread(int cpu) {
+  if (cpu < 0 || cpu >= CPU_SETSIZE) return false;
+  cpu_set_t set;
+  CPU_ZERO(&set);
+  CPU_SET(cpu, &set);
+#if defined(__ANDROID__)
+  // Bionic's sched_setaffinity takes a pid; the calling thread's id comes from gettid.
+  return syscall(__NR_sched_setaffinity, gettid(), sizeof set, &set) == 0;
+#else
+  return sched_setaffinity(0, sizeof set, &set) == 0;  // 0: the calling thread
+#endif
 }
 
 }  // namespace terra::platform

@@ -7,6 +7,7 @@
 
 #include "bench/bandwidth_probe.h"
 #include "decoder/session.h"
+#include "kernels/kernel_set.h"
 #include "model/footprint.h"
 #include "cli/report.h"
 #include "platform.h"
@@ -34,7 +35,12 @@ int run_bench(const BenchArgs& a) {
   if (!model.ok()) return fail(model.status());
   const ModelConfig& c = model.value()->config();
   const int input_len = c.n_encoder_layers > 0 ? a.prompt_len : 0;
-  auto session = Session::create(*model.value(), {input_len + a.prompt_len + a.gen_len, a.threads, input_len});
+  SessionOptions options;
+  options.max_context = input_len + a.prompt_len + a.gen_len;
+  options.threads = a.threads;
+  options.max_input = input_len;
+  options.pin_threads = a.pin;
+  auto session = Session::create(*model.value(), options);
   if (!session.ok()) return fail(session.status());
   Session& s = *session.value();
   const double load_ms = (platform::monotonic_seconds() - t0) * 1e3;
@@ -107,10 +113,11 @@ int run_bench(const BenchArgs& a) {
         "\"load_ms\": %.2f, \"ttft_ms\": %.3f, \"prefill_tokens_per_s\": %.3f, "
         "\"decode_tokens_per_s\": {\"median\": %.4f, \"min\": %.4f, \"max\": %.4f}, \"ms_per_token\": %.4f, "
         "\"weight_bytes_per_token\": %llu, \"effective_gbps\": %.3f, \"probe_gbps\": %.3f, "
-        "\"bandwidth_ratio\": %.4f, \"peak_rss_mib\": %.1f, \"file_mib\": %.1f, \"arena_mib\": %.1f}\n",
+        "\"bandwidth_ratio\": %.4f, \"peak_rss_mib\": %.1f, \"file_mib\": %.1f, \"arena_mib\": %.1f, "
+        "\"kernels\": \"%s\", \"pinned_threads\": %zu}\n",
         a.model_path.c_str(), a.threads, a.prompt_len, a.gen_len, a.repeat, load_ms, ttft.median, pre.median,
         decode.median, decode.min, decode.max, ms.median, (unsigned long long)fp.weight_bytes_per_token,
-        effective_gbps, probe_median, ratio, rss_mib, file_mib, arena_mib);
+        effective_gbps, probe_median, ratio, rss_mib, file_mib, arena_mib, kernels().name, s.pinned_threads());
     return 0;
   }
   std::printf("| model | threads | load ms | TTFT ms (P=%d) | prefill tok/s | decode tok/s (median [min, max], %d runs) "

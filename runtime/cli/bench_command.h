@@ -13,6 +13,7 @@ struct BenchArgs {
   int warmup = 1;  // untimed runs first: page faults of the mapped weights, caches, thread wake-up
   bool json = false;
   bool probe = true;  // measure the machine's read bandwidth for the ratio
+  bool pin = false;   // pin threads to the fastest cores
 };
 
 // Decoding speed of a model (llama-bench / benchmark_model style): load, time to first token,

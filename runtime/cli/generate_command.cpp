@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "cli/report.h"
+#include "kernels/kernel_set.h"
 #include "platform.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/utf8_stream.h"
@@ -151,9 +152,9 @@ int run_generate(const GenerateArgs& args) {
   if (encoder_decoder) std::fprintf(stderr, "input: %zu tokens, %.1f ms | ", input.size(), encode_seconds * 1e3);
   std::fprintf(stderr,
                "prompt: %zu tokens, %.1f tokens/s | decode: %d tokens, %.1f tokens/s | "
-               "threads: %zu | seed: %llu | peak memory: %.1f MiB (arena %.1f MiB, model file %.1f MiB)\n",
+               "threads: %zu, kernels: %s | seed: %llu | peak memory: %.1f MiB (arena %.1f MiB, model file %.1f MiB)\n",
                prompt.size(), double(prompt.size()) / prompt_seconds, generated,
-               decode_seconds > 0 ? double(generated) / decode_seconds : 0.0, s.threads(),
+               decode_seconds > 0 ? double(generated) / decode_seconds : 0.0, s.threads(), kernels().name,
                (unsigned long long)sampling.seed, double(platform::peak_rss_bytes()) / (1 << 20),
                double(s.arena_bytes()) / (1 << 20), double(model.value()->file().file_size()) / (1 << 20));
   return 0;

@@ -1,6 +1,7 @@
 #include <cstdio>
 
 #include "cli/info_command.h"
+#include "kernels/kernel_set.h"
 #include "model/model.h"
 #include "model/model_file.h"
 #include "platform.h"
@@ -31,6 +32,9 @@ int run_info(const std::string& path) {
   std::printf("  parameters: %llu\n", (unsigned long long)params);
   Status s = c.check_supported();
   if (!s.ok()) std::printf("  note: %s\n", s.message().c_str());
+  const platform::CpuFeatures& cpu = platform::cpu_features();
+  std::printf("this machine: %s, %zu processors, kernels: %s\n", cpu.name.empty() ? "unknown CPU" : cpu.name.c_str(),
+              platform::cpu_count(), kernels().name);
   return 0;
 }
 

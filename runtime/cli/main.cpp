@@ -24,6 +24,7 @@ int main(int argc, char** argv) {
   generate->add_flag("--ignore-eos", gen.ignore_end, "do not stop at the end token");
   generate->add_flag("--print-ids", gen.print_ids, "print the prompt and generated token ids (JSON, stderr)");
   generate->add_option("-t,--threads", gen.session.threads, "threads")->capture_default_str();
+  generate->add_flag("--pin", gen.session.pin_threads, "pin threads to the fastest cores");
   generate->add_option("-c,--max-context", gen.session.max_context,
                        "positions the session plans for (0 = exactly what input, prompt and -n need)")
       ->capture_default_str();
@@ -53,6 +54,7 @@ int main(int argc, char** argv) {
   bench->add_option("-r,--repeat", bench_args.repeat, "timed runs")->capture_default_str();
   bench->add_option("-w,--warmup", bench_args.warmup, "untimed runs before them")->capture_default_str();
   bench->add_flag("--json", bench_args.json, "one JSON line");
+  bench->add_flag("--pin", bench_args.pin, "pin threads to the fastest cores");
   bench->add_flag("!--no-probe", bench_args.probe, "skip the bandwidth probe");
 
   CLI11_PARSE(app, argc, argv);

@@ -11,12 +11,15 @@ namespace terra {
 
 class ThreadPool {
  public:
-  explicit ThreadPool(size_t threads);
+  // pin: each thread (the caller's included, it computes too) is pinned to one of
+  // platform::performance_cpus(), the big cores first.
+  explicit ThreadPool(size_t threads, bool pin = false);
   ~ThreadPool();
   ThreadPool(const ThreadPool&) = delete;
   ThreadPool& operator=(const ThreadPool&) = delete;
 
   size_t threads() const { return threads_; }
+  size_t pinned() const { return pinned_; }  // threads the OS let us pin
   pthreadpool* handle() const { return pool_; }
 
   // Calls fn(ctx, begin, end) over [0, n) in tiles of `tile`, spread over the threads.
@@ -25,6 +28,7 @@ class ThreadPool {
 
  private:
   size_t threads_;
+  size_t pinned_ = 0;
   pthreadpool* pool_ = nullptr;  // null: run on the calling thread
 };
 

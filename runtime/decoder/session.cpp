@@ -54,7 +54,7 @@ Session::Session(const Model& model, const SessionOptions& options, int max_cont
       weights_(model.weights()),
       max_context_(max_context),
       max_input_(max_input),
-      pool_(size_t(options.threads)) {}
+      pool_(size_t(options.threads), options.pin_threads) {}
 
 Status Session::plan() {
   const ModelConfig& c = config_;

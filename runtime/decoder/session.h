@@ -28,6 +28,7 @@ struct SessionOptions {
   int max_context = 0;  // positions of the decoder stack (input + generated); 0 = max_len capped at 4096
   int threads = 1;
   int max_input = 0;    // encoder–decoder models: longest input; 0 = max_context
+  bool pin_threads = false;  // pin compute threads to the fastest cores (platform::performance_cpus)
 };
 
 class Session {
@@ -51,6 +52,7 @@ class Session {
   int max_input() const { return max_input_; }
   size_t arena_bytes() const { return arena_.size(); }
   size_t threads() const { return pool_.threads(); }
+  size_t pinned_threads() const { return pool_.pinned(); }
   const ThreadPool& pool() const { return pool_; }  // for work that must not compete with it (bench probe)
   // Units the sparse FF of decoder `layer` chose at the last position (B entries), or null.
   const int32_t* selected_units(int layer) const;

@@ -1,9 +1,9 @@
 #include "kernels/kernel_set.h"
 
-#include <cpuinfo.h>
-
 #include <cstdlib>
 #include <cstring>
+
+#include "platform.h"
 
 namespace terra {
 
@@ -19,16 +19,10 @@ const KernelSet* neon_kernels() { return nullptr; }
 
 std::vector<const KernelSet*> available_kernel_sets() {
   std::vector<const KernelSet*> sets{scalar_kernels()};
-  if (!cpuinfo_initialize()) return sets;  // unknown CPU: the portable path only
-#if defined(__x86_64__) || defined(__i386__)
-  if (avx2_kernels() && cpuinfo_has_x86_avx2() && cpuinfo_has_x86_fma3() && cpuinfo_has_x86_f16c()) {
-    sets.push_back(avx2_kernels());
-  }
-  if (avx512_kernels() && cpuinfo_has_x86_avx512f()) sets.push_back(avx512_kernels());
-#endif
-#if defined(__aarch64__) || defined(__arm__)
-  if (neon_kernels() && cpuinfo_has_arm_neon() && cpuinfo_has_arm_neon_fp16()) sets.push_back(neon_kernels());
-#endif
+  const platform::CpuFeatures& cpu = platform::cpu_features();
+  if (avx2_kernels() && cpu.x86_avx2_fma3_f16c) sets.push_back(avx2_kernels());
+  if (avx512_kernels() && cpu.x86_avx512f) sets.push_back(avx512_kernels());
+  if (neon_kernels() && cpu.arm_neon_fp16) sets.push_back(neon_kernels());
   return sets;
 }
 

@@ -1,6 +1,6 @@
 // The inner loops every layer runs, as one table of function pointers per instruction set:
 // portable scalar, AVX2+FMA+F16C, AVX-512, NEON. The best one this CPU supports is chosen once
-// at run time (cpuinfo); TERRA_KERNELS=scalar|avx2|avx512|neon forces one (tests, comparisons).
+// at run time (platform::cpu_features); TERRA_KERNELS=scalar|avx2|avx512|neon forces one (tests, comparisons).
 #pragma once
 
 #include <cstddef>

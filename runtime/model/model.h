@@ -13,6 +13,7 @@ namespace terra {
 class Model {
  public:
   static Result<std::unique_ptr<Model>> load(const std::string& path);
+  static Result<std::unique_ptr<Model>> load(std::unique_ptr<platform::MappedFile> mapped);
 
   const ModelConfig& config() const { return file_->config(); }
   const TokenizerInfo& tokenizer() const { return file_->tokenizer(); }

@@ -77,8 +77,18 @@ ModelConfig config_from_fb(const fb::Config& c) {
 Result<std::unique_ptr<ModelFile>> ModelFile::load(const std::string& path) {
   auto mapped = platform::MappedFile::open(path);
   if (!mapped.ok()) return mapped.status();
+  return load(mapped.take());
+}
+
+Result<std::unique_ptr<ModelFile>> ModelFile::load(std::unique_ptr<platform::MappedFile> mapped) {
+  // Tensors are 64-byte aligned relative to the file's first byte: so must that byte be.
+  if (reinterpret_cast<uintptr_t>(mapped->data()) % 64 != 0) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         mapped->path() + ": the model starts at an offset that is not a multiple of 64 bytes "
+                                          "(store it uncompressed and page-aligned, e.g. zipalign -p)");
+  }
   std::unique_ptr<ModelFile> model(new ModelFile());
-  model->file_ = mapped.take();
+  model->file_ = std::move(mapped);
   TERRA_RETURN_IF_ERROR(model->parse());
   return model;
 }

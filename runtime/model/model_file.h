@@ -50,6 +50,8 @@ struct TensorView {
 class ModelFile {
  public:
   static Result<std::unique_ptr<ModelFile>> load(const std::string& path);
+  // A model already mapped (e.g. part of an Android APK: platform::MappedFile::open_descriptor).
+  static Result<std::unique_ptr<ModelFile>> load(std::unique_ptr<platform::MappedFile> mapped);
 
   const std::string& path() const { return file_->path(); }
   uint64_t file_size() const { return file_->size(); }

@@ -1,0 +1,326 @@
+// The C API (terra.h) over the C++ runtime: handles own the C++ objects, errors become a status
+// plus a per-thread message, and no exception crosses the boundary.
+#include "api/terra.h"
+
+#include <algorithm>
+#include <cstring>
+#include <memory>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "decoder/session.h"
+#include "model/model.h"
+#include "platform.h"
+#include "sampler/sampler.h"
+#include "tokenizer/tokenizer.h"
+#include "tokenizer/utf8_stream.h"
+
+struct terra_model {
+  std::unique_ptr<terra::Model> model;
+  std::unique_ptr<terra::Tokenizer> tokenizer;
+};
+
+struct terra_session {
+  const terra_model* model;
+  std::unique_ptr<terra::Session> session;
+  std::vector<int> prompt;   // planned once: start token + up to max_context ids
+  std::string piece, text;   // one token's bytes and printable text (reserved at creation)
+};
+
+namespace {
+using terra::ErrorCode;
+using terra::Status;
+
+thread_local std::string last_error;
+
+terra_status fail(terra_status code, std::string message) {
+  last_error = std::move(message);
+  return code;
+}
+
+terra_status fail(const Status& s) {
+  switch (s.code()) {
+    case ErrorCode::kOk: return TERRA_OK;
+    case ErrorCode::kInvalidArgument: return fail(TERRA_ERROR_INVALID_ARGUMENT, s.message());
+    case ErrorCode::kIo: return fail(TERRA_ERROR_IO, s.message());
+    case ErrorCode::kCorruptModel: return fail(TERRA_ERROR_CORRUPT_MODEL, s.message());
+    case ErrorCode::kUnsupported: return fail(TERRA_ERROR_UNSUPPORTED, s.message());
+    case ErrorCode::kOutOfRange: return fail(TERRA_ERROR_OUT_OF_RANGE, s.message());
+    case ErrorCode::kOutOfMemory: return fail(TERRA_ERROR_OUT_OF_MEMORY, s.message());
+  }
+  return fail(TERRA_ERROR_INTERNAL, s.message());
+}
+
+terra_status null_argument(const char* function, const char* name) {
+  return fail(TERRA_ERROR_INVALID_ARGUMENT, std::string(function) + ": " + name + " is NULL");
+}
+
+// Runs body, turning an escaped exception (allocation failure at load or creation) into a status.
+template <typename F>
+terra_status guarded(F&& body) {
+  try {
+    return body();
+  } catch (const std::bad_alloc&) {
+    return fail(TERRA_ERROR_OUT_OF_MEMORY, "out of memory");
+  } catch (const std::exception& e) {
+    return fail(TERRA_ERROR_INTERNAL, e.what());
+  } catch (...) {
+    return fail(TERRA_ERROR_INTERNAL, "unknown error");
+  }
+}
+
+terra_status finish_load(terra::Result<std::unique_ptr<terra::Model>> loaded, terra_model** out) {
+  if (!loaded.ok()) return fail(loaded.status());
+  auto handle = std::make_unique<terra_model>();
+  handle->model = loaded.take();
+  auto tokenizer = terra::Tokenizer::create(handle->model->tokenizer(), handle->model->config().vocab_size);
+  if (!tokenizer.ok()) return fail(tokenizer.status());
+  handle->tokenizer = tokenizer.take();
+  *out = handle.release();
+  return TERRA_OK;
+}
+
+bool stop_requested(const int* flag) { return flag != nullptr && __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0; }
+}  // namespace
+
+extern "C" {
+
+const char* terra_version(void) { return "0.1.0"; }
+const char* terra_last_error(void) { return last_error.c_str(); }
+
+const char* terra_status_name(terra_status status) {
+  switch (status) {
+    case TERRA_OK: return "TERRA_OK";
+    case TERRA_ERROR_INVALID_ARGUMENT: return "TERRA_ERROR_INVALID_ARGUMENT";
+    case TERRA_ERROR_IO: return "TERRA_ERROR_IO";
+    case TERRA_ERROR_CORRUPT_MODEL: return "TERRA_ERROR_CORRUPT_MODEL";
+    case TERRA_ERROR_UNSUPPORTED: return "TERRA_ERROR_UNSUPPORTED";
+    case TERRA_ERROR_OUT_OF_RANGE: return "TERRA_ERROR_OUT_OF_RANGE";
+    case TERRA_ERROR_OUT_OF_MEMORY: return "TERRA_ERROR_OUT_OF_MEMORY";
+    case TERRA_ERROR_INTERNAL: return "TERRA_ERROR_INTERNAL";
+  }
+  return "TERRA_ERROR_UNKNOWN";
+}
+
+terra_status terra_model_load(const char* path, terra_model** out) {
+  if (path == nullptr) return null_argument("terra_model_load", "path");
+  if (out == nullptr) return null_argument("terra_model_load", "out");
+  *out = nullptr;
+  return guarded([&] { return finish_load(terra::Model::load(std::string(path)), out); });
+}
+
+terra_status terra_model_load_fd(int fd, int64_t offset, int64_t size, terra_model** out) {
+  if (out == nullptr) return null_argument("terra_model_load_fd", "out");
+  *out = nullptr;
+  if (offset < 0 || size <= 0) {
+    return fail(TERRA_ERROR_INVALID_ARGUMENT, "terra_model_load_fd: offset " + std::to_string(offset) + ", size " +
+                                                  std::to_string(size) + ": need offset >= 0 and size > 0");
+  }
+  return guarded([&] {
+    const std::string name = "descriptor " + std::to_string(fd) + " at " + std::to_string(offset);
+    auto mapped = terra::platform::MappedFile::open_descriptor(fd, uint64_t(offset), uint64_t(size), name);
+    if (!mapped.ok()) return fail(mapped.status());
+    return finish_load(terra::Model::load(mapped.take()), out);
+  });
+}
+
+void terra_model_free(terra_model* model) { delete model; }
+int terra_model_vocab_size(const terra_model* m) { return m ? m->model->config().vocab_size : 0; }
+int terra_model_max_length(const terra_model* m) { return m ? m->model->config().max_len : 0; }
+int terra_model_has_encoder(const terra_model* m) { return m && m->model->config().n_encoder_layers > 0; }
+int terra_model_start_token(const terra_model* m) { return m ? m->tokenizer->start_id() : -1; }
+int terra_model_end_token(const terra_model* m) { return m ? m->tokenizer->end_id() : -1; }
+
+terra_status terra_tokenize(const terra_model* model, const char* text, int32_t* ids, size_t capacity, size_t* count) {
+  if (model == nullptr) return null_argument("terra_tokenize", "model");
+  if (text == nullptr) return null_argument("terra_tokenize", "text");
+  if (count == nullptr) return null_argument("terra_tokenize", "count");
+  if (ids == nullptr && capacity > 0) return null_argument("terra_tokenize", "ids");
+  return guarded([&] {
+    auto encoded = model->tokenizer->encode(text);
+    if (!encoded.ok()) return fail(encoded.status());
+    const std::vector<int>& v = encoded.value();
+    *count = v.size();
+    std::copy_n(v.begin(), std::min(v.size(), capacity), ids);
+    if (v.size() > capacity) {
+      return fail(TERRA_ERROR_OUT_OF_RANGE, "terra_tokenize: the text is " + std::to_string(v.size()) +
+                                                " tokens, the buffer holds " + std::to_string(capacity));
+    }
+    return TERRA_OK;
+  });
+}
+
+terra_status terra_detokenize(const terra_model* model, const int32_t* ids, size_t count, char* text, size_t capacity,
+                              size_t* length) {
+  if (model == nullptr) return null_argument("terra_detokenize", "model");
+  if (ids == nullptr && count > 0) return null_argument("terra_detokenize", "ids");
+  if (length == nullptr) return null_argument("terra_detokenize", "length");
+  if (text == nullptr && capacity > 0) return null_argument("terra_detokenize", "text");
+  return guarded([&] {
+    const int vocab = model->model->config().vocab_size;
+    std::string bytes, out;
+    for (size_t i = 0; i < count; ++i) {
+      if (ids[i] < 0 || ids[i] >= vocab) {
+        return fail(TERRA_ERROR_INVALID_ARGUMENT, "terra_detokenize: id " + std::to_string(ids[i]) + " at " +
+                                                      std::to_string(i) + " is outside the vocabulary [0, " +
+                                                      std::to_string(vocab) + ")");
+      }
+      model->tokenizer->decode(ids[i], &bytes);
+    }
+    if (!bytes.empty() && bytes[0] == ' ') bytes.erase(0, 1);  // a leading word-start marker separates nothing
+    terra::Utf8Stream utf8;
+    for (unsigned char b : bytes) utf8.push(b, &out);
+    utf8.finish(&out);
+    *length = out.size();
+    if (out.size() + 1 > capacity) {
+      if (capacity > 0) text[0] = '\0';
+      return fail(TERRA_ERROR_OUT_OF_RANGE, "terra_detokenize: the text is " + std::to_string(out.size()) +
+                                                " bytes plus its NUL, the buffer holds " + std::to_string(capacity));
+    }
+    std::memcpy(text, out.data(), out.size());
+    text[out.size()] = '\0';
+    return TERRA_OK;
+  });
+}
+
+terra_session_options terra_session_default_options(void) {
+  terra_session_options o;
+  o.threads = 1;
+  o.max_context = 0;
+  o.max_input = 0;
+  o.pin_threads = 0;
+  return o;
+}
+
+terra_status terra_session_create(const terra_model* model, const terra_session_options* options, terra_session** out) {
+  if (model == nullptr) return null_argument("terra_session_create", "model");
+  if (out == nullptr) return null_argument("terra_session_create", "out");
+  *out = nullptr;
+  const terra_session_options o = options ? *options : terra_session_default_options();
+  return guarded([&] {
+    terra::SessionOptions so;
+    so.threads = o.threads;
+    so.max_context = o.max_context;
+    so.max_input = o.max_input;
+    so.pin_threads = o.pin_threads != 0;
+    auto created = terra::Session::create(*model->model, so);
+    if (!created.ok()) return fail(created.status());
+    auto handle = std::make_unique<terra_session>();
+    handle->model = model;
+    handle->session = created.take();
+    handle->prompt.reserve(size_t(handle->session->max_context()) + 1);
+    handle->piece.reserve(256);
+    handle->text.reserve(256);
+    *out = handle.release();
+    return TERRA_OK;
+  });
+}
+
+void terra_session_free(terra_session* session) { delete session; }
+int terra_session_max_context(const terra_session* s) { return s ? s->session->max_context() : 0; }
+size_t terra_session_memory_bytes(const terra_session* s) { return s ? s->session->arena_bytes() : 0; }
+
+terra_generate_options terra_generate_default_options(void) {
+  terra_generate_options o;
+  const terra::SamplerOptions d;
+  o.max_tokens = 64;
+  o.sampling.temperature = d.temperature;
+  o.sampling.top_k = d.top_k;
+  o.sampling.top_p = d.top_p;
+  o.sampling.seed = 0;
+  o.stop_at_end = 1;
+  o.input = nullptr;
+  o.stop = nullptr;
+  return o;
+}
+
+terra_status terra_generate(terra_session* session, const char* prompt, const terra_generate_options* options,
+                            terra_token_callback callback, void* user, int* generated) {
+  if (generated != nullptr) *generated = 0;
+  if (session == nullptr) return null_argument("terra_generate", "session");
+  if (prompt == nullptr) return null_argument("terra_generate", "prompt");
+  const terra_generate_options o = options ? *options : terra_generate_default_options();
+  if (o.max_tokens < 0) {
+    return fail(TERRA_ERROR_INVALID_ARGUMENT, "max_tokens = " + std::to_string(o.max_tokens) + ": must be >= 0");
+  }
+  return guarded([&] {
+    terra::Session& s = *session->session;
+    const terra::Tokenizer& tokenizer = *session->model->tokenizer;
+    const bool encoder_decoder = session->model->model->config().n_encoder_layers > 0;
+    if (encoder_decoder != (o.input != nullptr)) {
+      return fail(TERRA_ERROR_INVALID_ARGUMENT, encoder_decoder
+                                                    ? "terra_generate: this is an encoder-decoder model: set input"
+                                                    : "terra_generate: this model has no encoder: input must be NULL");
+    }
+    terra::SamplerOptions so;
+    so.temperature = o.sampling.temperature;
+    so.top_k = o.sampling.top_k;
+    so.top_p = o.sampling.top_p;
+    so.seed = o.sampling.seed;
+    auto sampler = terra::Sampler::create(s.vocab_size(), so);
+    if (!sampler.ok()) return fail(sampler.status());
+
+    s.reset();
+    if (encoder_decoder) {
+      auto input = tokenizer.encode(o.input);
+      if (!input.ok()) return fail(input.status());
+      Status st = s.encode(input.value().data(), input.value().size());
+      if (!st.ok()) return fail(st);
+    }
+    auto ids = tokenizer.encode(prompt);
+    if (!ids.ok()) return fail(ids.status());
+    std::vector<int>& p = session->prompt;
+    p.clear();
+    p.push_back(tokenizer.start_id());  // position 0 is the start token, as in training
+    p.insert(p.end(), ids.value().begin(), ids.value().end());
+    // The last sampled token is never fed back, so it needs no position.
+    const size_t needed = size_t(s.position()) + p.size() + size_t(std::max(o.max_tokens, 1)) - 1;
+    if (needed > size_t(s.max_context())) {
+      return fail(TERRA_ERROR_OUT_OF_RANGE,
+                  "terra_generate: the prompt (" + std::to_string(p.size()) + " tokens with the start token) plus " +
+                      std::to_string(o.max_tokens) + " tokens to generate exceed the session's context of " +
+                      std::to_string(s.max_context()) + " positions; shorten them or create the session with a larger max_context");
+    }
+    Status st = s.prefill(p.data(), p.size());
+    if (!st.ok()) return fail(st);
+
+    terra::Utf8Stream utf8;
+    bool at_start = prompt[0] == '\0';
+    for (int n = 0; n < o.max_tokens && !stop_requested(o.stop);) {
+      const int token = sampler.value()->sample(s.logits());
+      ++n;
+      if (generated != nullptr) *generated = n;
+      const bool end = token == tokenizer.end_id() && o.stop_at_end;
+      session->piece.clear();
+      session->text.clear();
+      if (!end && tokenizer.decode(token, &session->piece)) {
+        size_t i = 0;
+        if (at_start && !session->piece.empty() && session->piece[0] == ' ') i = 1;
+        for (; i < session->piece.size(); ++i) utf8.push((unsigned char)session->piece[i], &session->text);
+        if (!session->text.empty()) at_start = false;
+      }
+      const bool last = end || n == o.max_tokens;
+      if (last) utf8.finish(&session->text);  // an unfinished character becomes U+FFFD
+      if (callback != nullptr && callback(user, token, session->text.data(), session->text.size()) != 0) break;
+      if (last) break;
+      st = s.step(token);
+      if (!st.ok()) return fail(st);
+    }
+    return TERRA_OK;
+  });
+}
+
+void terra_session_reset(terra_session* session) {
+  if (session != nullptr) session->session->reset();
+}
+
+terra_status terra_session_step(terra_session* session, int32_t token) {
+  if (session == nullptr) return null_argument("terra_session_step", "session");
+  return guarded([&] { return fail(session->session->step(token)); });
+}
+
+const float* terra_session_logits(const terra_session* s) { return s ? s->session->logits() : nullptr; }
+int terra_session_position(const terra_session* s) { return s ? s->session->position() : 0; }
+
+}  // extern "C"
