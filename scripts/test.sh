@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
-# Sets up a fresh Debian machine, builds terra with its tests and runs every test: once in a
-# Release build, once more under AddressSanitizer + UndefinedBehaviorSanitizer.
+# Sets up a fresh Debian machine, builds terra with its tests and runs every test: in a Release
+# build; cross-compiled for AArch64 (on an emulated Cortex-A53) and ARMv7 (Cortex-A7) under
+# qemu-user; then under AddressSanitizer + UndefinedBehaviorSanitizer.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 ./scripts/setup.sh --test
@@ -9,6 +10,9 @@ jobs=$(nproc)
 cmake -S . -B build -DCMAKE_BUILD_TYPE=Release -DTERRA_BUILD_TESTS=ON >/dev/null
 cmake --build build -j"$jobs"
 (cd build && ctest --output-on-failure --no-tests=error -j"$jobs")
+
+./scripts/test_cross.sh aarch64 cortex-a53
+./scripts/test_cross.sh armv7 cortex-a7
 
 cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERRA_SANITIZE=ON -DTERRA_BUILD_TESTS=ON >/dev/null
 cmake --build build-asan -j"$jobs"

@@ -15,11 +15,10 @@ here=$(cd "$(dirname "$0")" && pwd)
 dir=${2:-$here/sysroot-$arch}
 
 # Target libraries: runtime (pthreadpool, cpuinfo), model file (flatbuffers), tokenizer
-# (sentencepiece, which needs protobuf-lite), benchmarks (XNNPACK). flatbuffers-compiler-dev is
+# (sentencepiece), tests (Catch2), benchmarks (XNNPACK). flatbuffers-compiler-dev is
 # left out: its CMake file wants a target flatc; the host's flatc generates the code.
 PKGS=(libxnnpack0 libxnnpack-dev libpthreadpool0 libpthreadpool-dev libcpuinfo0 libcpuinfo-dev
-  libflatbuffers2 libflatbuffers-dev libsentencepiece0 libsentencepiece-dev libprotobuf-lite32
-  catch2)
+  libflatbuffers2 libflatbuffers-dev libsentencepiece0 libsentencepiece-dev catch2)
 # Header-only, architecture-independent: unpacked too, so the sysroot is the only place CMake looks
 # (the host's /usr/include has amd64 headers the cross compiler must not see).
 ALL_PKGS=(nlohmann-json3-dev libcli11-dev)

@@ -89,17 +89,17 @@ const CpuFeatures& cpu_features() {
     f.arm_dotprod = cpuinfo_has_arm_neon_dot();
 #endif
     const cpuinfo_package* package = cpuinfo_get_package(0);
-    if (package != nullptr) f.name = package->name;
-    if (f.name.empty() && cpuinfo_get_cores_count() > 0) {
-      const cpuinfo_core* core = cpuinfo_get_core(0);
+    if (package != nullptr && std::strcmp(package->name, "Unknown") != 0) f.name = package->name;
 #if defined(__aarch64__) || defined(__arm__)
-      char id[32];
-      std::snprintf(id, sizeof id, "ARM part 0x%03x", unsigned((core->midr >> 4) & 0xfff));
+    // No marketing name known: the part number from MIDR (0 under qemu-user, which hides it).
+    const cpuinfo_core* core = cpuinfo_get_cores_count() > 0 ? cpuinfo_get_core(0) : nullptr;
+    if (f.name.empty() && core != nullptr && core->midr != 0) {
+      char id[48];
+      std::snprintf(id, sizeof id, "ARM implementer 0x%02x part 0x%03x", unsigned(core->midr >> 24),
+                    unsigned((core->midr >> 4) & 0xfff));
       f.name = id;
-#else
-      (void)core;
-#endif
     }
+#endif
     return f;
   }();
   return features;
