@@ -1,9 +1,12 @@
 /* The C API as an app sees it: this file includes terra.h and nothing of the C++ runtime.
  * Usage: test_c_api MODEL.terra   (the shipped KJV model)
  * Prints the generated text; exits non-zero with a message on the first failed check. */
+#include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include "terra.h"
 
@@ -176,6 +179,32 @@ int main(int argc, char** argv) {
   CHECK(terra_session_create(model, &so, &bad_session) == TERRA_ERROR_INVALID_ARGUMENT);
   CHECK(bad_session == NULL);
   CHECK(contains(terra_last_error(), "threads"));
+
+  /* The same model from an open descriptor (as from an APK asset): the same greedy text. */
+  int fd = open(argv[1], O_RDONLY);
+  struct stat file_info;
+  CHECK(fd >= 0 && fstat(fd, &file_info) == 0);
+  terra_model* from_fd = NULL;
+  CHECK(terra_model_load_fd(fd, 0, (int64_t)file_info.st_size, &from_fd) == TERRA_OK);
+  CHECK(terra_model_load_fd(fd, 0, (int64_t)file_info.st_size + 1, &none) == TERRA_ERROR_IO);
+  CHECK(contains(terra_last_error(), "outside the file"));
+  CHECK(terra_model_load_fd(fd, 4, (int64_t)file_info.st_size - 4, &none) == TERRA_ERROR_INVALID_ARGUMENT);
+  CHECK(contains(terra_last_error(), "multiple of 64"));
+  close(fd); /* the mapping outlives the descriptor */
+  if (from_fd != NULL) {
+    terra_session* fd_session = NULL;
+    CHECK(terra_session_create(from_fd, &so, &fd_session) == TERRA_ERROR_INVALID_ARGUMENT); /* threads = 0 */
+    so.threads = 1;
+    CHECK(terra_session_create(from_fd, &so, &fd_session) == TERRA_OK);
+    Collected f;
+    memset(&f, 0, sizeof f);
+    go.max_tokens = 40;
+    go.sampling.temperature = 0;
+    CHECK(terra_generate(fd_session, "And God said", &go, collect, &f, NULL) == TERRA_OK);
+    CHECK(strcmp(f.text, a.text) == 0);
+    terra_session_free(fd_session);
+    terra_model_free(from_fd);
+  }
 
   terra_session_free(session);
   terra_model_free(model);
