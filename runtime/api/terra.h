@@ -87,7 +87,8 @@ typedef struct terra_session_options {
   int max_context; /* positions planned: prompt + generated (+ encoder input); 0 = the model's
                       trained length capped at 4096 */
   int max_input;   /* encoder-decoder models: longest input; 0 = max_context */
-  int pin_threads; /* nonzero: pin threads to the fastest cores (big cores on big.LITTLE) */
+  int pin_threads; /* nonzero: pin the compute threads to the fastest cores (big cores on
+                      big.LITTLE); the thread calling terra_session_create is one of them */
 } terra_session_options;
 
 TERRA_API terra_session_options terra_session_default_options(void);
