@@ -8,6 +8,7 @@
 #include <catch2/catch.hpp>
 #include <cstdlib>
 
+#include "api/terra.h"
 #include "decoder/session.h"
 #include "model_factory.h"
 #include "sampler/sampler.h"
@@ -136,5 +137,44 @@ TEST_CASE("encode and decoding with every sparse option allocate nothing", "[all
     for (int i = 0; i < 20; ++i) REQUIRE(s.step(sampler.value()->sample(s.logits())).ok());
   }
   CHECK(g_allocations.load() - before == 0);
+  std::remove(path.c_str());
+}
+
+namespace {
+struct TokenAllocations {
+  long at[64] = {};
+  int count = 0;
+};
+int record(void* user, int32_t, const char*, size_t) {
+  auto* r = static_cast<TokenAllocations*>(user);
+  if (r->count < 64) r->at[r->count] = g_allocations.load();
+  ++r->count;
+  return 0;
+}
+}  // namespace
+
+TEST_CASE("the C API's generation loop allocates nothing per token", "[alloc]") {
+  const std::string path = test::temp_path("alloc-capi.terra");
+  REQUIRE(test::write_random_model(path, test::tiny_config(true)).ok());
+  terra_model* model = nullptr;
+  REQUIRE(terra_model_load(path.c_str(), &model) == TERRA_OK);
+  terra_session_options so = terra_session_default_options();
+  so.threads = GENERATE(1, 2);
+  so.max_context = 60;
+  terra_session* session = nullptr;
+  const long before_create = g_allocations.load();
+  REQUIRE(terra_session_create(model, &so, &session) == TERRA_OK);
+  CHECK(g_allocations.load() > before_create);  // the counter sees libterra.so's allocations
+  terra_generate_options go = terra_generate_default_options();
+  go.max_tokens = 48;
+  go.stop_at_end = 0;
+  TokenAllocations r;
+  REQUIRE(terra_generate(session, "Hello", &go, record, &r, nullptr) == TERRA_OK);
+  REQUIRE(r.count == 48);
+  // Setting up a call (tokenizing the prompt, the sampler) may allocate; from the first token
+  // to the last, nothing does.
+  CHECK(r.at[47] - r.at[0] == 0);
+  terra_session_free(session);
+  terra_model_free(model);
   std::remove(path.c_str());
 }
