@@ -25,9 +25,7 @@ for p in "${want[@]}"; do
 done
 if ((${#missing[@]} == 0)); then exit 0; fi
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
+source "$(dirname "$0")/apt.sh"
 echo "setup: installing ${missing[*]}"
-export DEBIAN_FRONTEND=noninteractive
-$SUDO apt-get update -qq
-$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+apt_update "${missing[@]}"
+apt_install "${missing[@]}" >/dev/null

@@ -24,33 +24,30 @@ PKGS=(libxnnpack0 libxnnpack-dev libpthreadpool0 libpthreadpool-dev libcpuinfo0 
 ALL_PKGS=(nlohmann-json3-dev libcli11-dev)
 HOST_PKGS=("g++-$triple" qemu-user-static)
 
-SUDO=""
-if [[ $(id -u) -ne 0 ]]; then SUDO="sudo"; fi
-export DEBIAN_FRONTEND=noninteractive
+source "$here/../scripts/apt.sh"
 missing=()
 for p in "${HOST_PKGS[@]}"; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
 done
 need_update=0
 if ! dpkg --print-foreign-architectures | grep -qx "$deb_arch"; then
-  $SUDO dpkg --add-architecture "$deb_arch"
+  $APT_SUDO dpkg --add-architecture "$deb_arch"
   need_update=1
 fi
 stamp="$dir/.terra-sysroot"
 if [[ -f "$stamp" && "$(cat "$stamp")" == "${PKGS[*]} ${ALL_PKGS[*]}" && ${#missing[@]} -eq 0 ]]; then exit 0; fi
 if ((need_update)) || ! apt-cache show "libpthreadpool0:$deb_arch" >/dev/null 2>&1; then
-  $SUDO apt-get update -qq
+  apt_update "${missing[@]}" "${PKGS[@]/%/:$deb_arch}" "${ALL_PKGS[@]}"
 fi
 if ((${#missing[@]})); then
   echo "make_sysroot: installing ${missing[*]}"
-  $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  apt_install "${missing[@]}" >/dev/null
 fi
 
 echo "make_sysroot: unpacking ${#PKGS[@]} $deb_arch packages into $dir"
 rm -rf "$dir"
 mkdir -p "$dir/debs"
-# (As root, apt's download sandbox user cannot write here: download as root.)
-(cd "$dir/debs" && apt-get download -qq -o APT::Sandbox::User=root "${PKGS[@]/%/:$deb_arch}" "${ALL_PKGS[@]}")
+(cd "$dir/debs" && apt_download "${PKGS[@]/%/:$deb_arch}" "${ALL_PKGS[@]}")
 for deb in "$dir"/debs/*.deb; do dpkg-deb -x "$deb" "$dir"; done
 rm -rf "$dir/debs"
 # Debian's dev symlinks are absolute (/usr/lib/...): point them inside the sysroot.
