@@ -1,10 +1,10 @@
 #include "config_json.h"
 
-#include <fstream>
-#include <iterator>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <sstream>
+
+#include "json_input.h"
+#include "platform.h"
 
 namespace terra {
 
@@ -24,7 +24,7 @@ class Reader {
     }
     const json& v = j_[key];
     if (!v.is_number_integer() || v.get<int64_t>() < INT32_MIN || v.get<int64_t>() > INT32_MAX) {
-      fail(std::string("field '") + key + "' = " + v.dump() + " is not an integer");
+      fail(std::string("field '") + key + "' = " + brief(v) + " is not an integer");
       return;
     }
     *out = v.get<int>();
@@ -32,13 +32,13 @@ class Reader {
   void boolean(const char* key, bool* out) {
     seen_.insert(key);
     if (!j_.contains(key)) return;
-    if (!j_[key].is_boolean()) return fail(std::string("field '") + key + "' = " + j_[key].dump() + " is not a boolean");
+    if (!j_[key].is_boolean()) return fail(std::string("field '") + key + "' = " + brief(j_[key]) + " is not a boolean");
     *out = j_[key].get<bool>();
   }
   void number(const char* key, float* out) {
     seen_.insert(key);
     if (!j_.contains(key)) return;
-    if (!j_[key].is_number()) return fail(std::string("field '") + key + "' = " + j_[key].dump() + " is not a number");
+    if (!j_[key].is_number()) return fail(std::string("field '") + key + "' = " + brief(j_[key]) + " is not a number");
     *out = j_[key].get<float>();
   }
   void choice(const char* key, std::initializer_list<const char*> names, int* out) {
@@ -54,7 +54,7 @@ class Reader {
     }
     std::string all;
     for (const char* n : names) all += std::string(all.empty() ? "" : ", ") + n;
-    fail(std::string("field '") + key + "' = " + j_[key].dump() + " is not one of " + all);
+    fail(std::string("field '") + key + "' = " + brief(j_[key]) + " is not one of " + all);
   }
   const json* get(const char* key) {
     seen_.insert(key);
@@ -88,14 +88,12 @@ bool attention_from_string(const std::string& s, AttentionType* t) {
 }  // namespace
 
 Result<CheckpointConfig> read_config_json(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) return Status::Error(ErrorCode::kIo, path + ": cannot open");
-  std::stringstream text;
-  text << in.rdbuf();
-  json j = json::parse(text.str(), nullptr, false);
-  if (j.is_discarded() || !j.is_object()) {
-    return Status::Error(ErrorCode::kInvalidArgument, path + ": not a JSON object");
-  }
+  auto text = platform::read_file(path, kMaxConfigBytes);
+  if (!text.ok()) return text.status();
+  auto parsed = parse_json(text.value(), path);
+  if (!parsed.ok()) return parsed.status();
+  const json& j = parsed.value();
+  if (!j.is_object()) return Status::Error(ErrorCode::kInvalidArgument, path + ": not a JSON object");
   CheckpointConfig out;
   ModelConfig& c = out.model;
   Reader r(j, path);
@@ -111,7 +109,7 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
     for (const json& t : (v->is_array() ? *v : json::array({*v}))) {
       AttentionType a;
       if (!t.is_string() || !attention_from_string(t.get<std::string>(), &a)) {
-        r.fail("decoder_attention_types entry " + t.dump() + " is not one of dense, mult_conv, lsh");
+        r.fail("decoder_attention_types entry " + brief(t) + " is not one of dense, mult_conv, lsh");
         break;
       }
       c.decoder_attention_types.push_back(a);
@@ -119,7 +117,7 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
   }
   if (const json* v = r.get("encoder_attention_type")) {
     if (!v->is_string() || !attention_from_string(v->get<std::string>(), &c.encoder_attention_type)) {
-      r.fail("encoder_attention_type " + v->dump() + " is not one of dense, mult_conv, lsh");
+      r.fail("encoder_attention_type " + brief(*v) + " is not one of dense, mult_conv, lsh");
     }
   }
   r.integer("ff_sparsity", &c.ff_sparsity);
@@ -130,7 +128,7 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
       return x.is_number_integer() && x.get<int64_t>() >= 0 && x.get<int64_t>() <= (int64_t(1) << 24);
     };
     if (!v->is_array() || v->size() != 2 || !small_int((*v)[0]) || !small_int((*v)[1])) {
-      r.fail("ff_use_sru " + v->dump() + " is not [layers, width]");
+      r.fail("ff_use_sru " + brief(*v) + " is not [layers, width]");
     } else {
       c.sru_layers = (*v)[0].get<int>();
       c.sru_width = (*v)[1].get<int>();
@@ -145,13 +143,13 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
     if (s == "fixed-base") c.pos_encoding = PosEncoding::kFixedBase;
     else if (s == "learned") c.pos_encoding = PosEncoding::kLearned;
     else if (s == "none") c.pos_encoding = PosEncoding::kNone;
-    else r.fail("pos_type " + v->dump() + " is not one of fixed-base, learned, none");
+    else r.fail("pos_type " + brief(*v) + " is not one of fixed-base, learned, none");
   }
   if (const json* v = r.get("pos_bases")) {
     c.pos_bases.clear();
     for (const json& b : (v->is_array() ? *v : json::array({*v}))) {
       if (!b.is_number_integer() || b.get<int64_t>() < 0 || b.get<int64_t>() > (int64_t(1) << 24)) {
-        r.fail("pos_bases entry " + b.dump() + " is not an integer");
+        r.fail("pos_bases entry " + brief(b) + " is not an integer");
         break;
       }
       c.pos_bases.push_back(b.get<int>());
@@ -186,34 +184,42 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
   r.integer("output_vocab_size", &c.output_vocab_size);
   if (const json* v = r.get("tokenizer")) {
     TokenizerInfo& t = out.tokenizer;
-    auto id = [&](const char* key, int* dst) {
+    // Ids within the vocabulary (the byte tokenizer's 256 bytes too), checked before any sum.
+    auto id = [&](const char* key, int* dst, int64_t last) {
       if (!v->contains(key)) return;
-      if (!(*v)[key].is_number_integer()) return r.fail(std::string("tokenizer.") + key + " is not an integer");
-      *dst = (*v)[key].get<int>();
+      const json& x = (*v)[key];
+      if (!x.is_number_integer() || (x.is_number_unsigned() ? x.get<uint64_t>() > uint64_t(last) : x.get<int64_t>() < 0 ||
+                                                                                                     x.get<int64_t>() > last)) {
+        return r.fail(std::string("tokenizer.") + key + " = " + brief(x) + " is not an integer in [0, " +
+                      std::to_string(last) + "] (vocab_size " + std::to_string(c.vocab_size) + ")");
+      }
+      *dst = x.get<int>();
     };
+    const int64_t last_id = int64_t(c.vocab_size) - 1;
     if (!v->is_object() || !v->contains("type") || !(*v)["type"].is_string()) {
-      r.fail("tokenizer " + v->dump() + " needs a \"type\": \"byte\" or \"sentencepiece\"");
+      r.fail("tokenizer " + brief(*v) + " needs a \"type\": \"byte\" or \"sentencepiece\"");
     } else if ((*v)["type"] == "byte") {
-      id("byte_offset", &t.byte_offset);
+      id("byte_offset", &t.byte_offset, std::max<int64_t>(-1, int64_t(c.vocab_size) - 256));
     } else if ((*v)["type"] == "sentencepiece") {
       t.kind = TokenizerKind::kSentencePiece;
       if (!v->contains("model") || !(*v)["model"].is_string()) {
-        r.fail("tokenizer: a sentencepiece tokenizer needs \"model\": the .model file, relative to config.json");
+        r.fail("tokenizer: a sentencepiece tokenizer needs \"model\": the .model file (relative to config.json, or absolute)");
       } else {
         const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
-        const std::string model_path = dir + "/" + (*v)["model"].get<std::string>();
-        std::ifstream f(model_path, std::ios::binary);
-        if (!f) {
-          r.fail("tokenizer model " + model_path + " cannot be opened");
+        const std::string name = (*v)["model"].get<std::string>();
+        const std::string model_path = !name.empty() && name[0] == '/' ? name : dir + "/" + name;
+        auto bytes = platform::read_file(model_path, kMaxTokenizerBytes);
+        if (!bytes.ok()) {
+          r.fail("tokenizer model: " + bytes.status().message());
         } else {
-          out.tokenizer_model.assign(std::istreambuf_iterator<char>(f), {});
+          out.tokenizer_model.assign(bytes.value().begin(), bytes.value().end());
         }
       }
     } else {
-      r.fail("tokenizer type " + (*v)["type"].dump() + " is not byte or sentencepiece");
+      r.fail("tokenizer type " + brief((*v)["type"]) + " is not byte or sentencepiece");
     }
-    id("start_id", &t.start_id);
-    id("end_id", &t.end_id);
+    id("start_id", &t.start_id, last_id);
+    id("end_id", &t.end_id, last_id);
     for (auto& [k, val] : v->items()) {
       if (k != "type" && k != "model" && k != "start_id" && k != "end_id" && k != "byte_offset") {
         r.fail("unknown field 'tokenizer." + k + "'");

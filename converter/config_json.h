@@ -18,6 +18,10 @@ struct CheckpointConfig {
   std::map<std::string, std::string> metadata;  // name, source, license
 };
 
+// Inputs larger than these are refused by name, unread.
+inline constexpr uint64_t kMaxConfigBytes = uint64_t(16) << 20;
+inline constexpr uint64_t kMaxTokenizerBytes = uint64_t(64) << 20;
+
 Result<CheckpointConfig> read_config_json(const std::string& path);
 
 }  // namespace terra

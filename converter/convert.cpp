@@ -205,10 +205,11 @@ DType choose_dtype(const TensorSpec& spec, const ConvertOptions& options) {
 Status convert(const CheckpointConfig& config, const TensorSource& source, const std::string& out_path,
                const ConvertOptions& options, ConvertSummary* summary) {
   const ModelConfig& c = config.model;
-  if (config.tokenizer.kind == TokenizerKind::kByte && c.vocab_size < config.tokenizer.byte_offset + 256) {
+  if (config.tokenizer.kind == TokenizerKind::kByte &&
+      (config.tokenizer.byte_offset < 0 || int64_t(c.vocab_size) < int64_t(config.tokenizer.byte_offset) + 256)) {
     return Status::Error(ErrorCode::kInvalidArgument,
-                         "the byte tokenizer needs vocab_size >= " + std::to_string(config.tokenizer.byte_offset + 256) +
-                             ", config has " + std::to_string(c.vocab_size));
+                         "the byte tokenizer with byte offset " + std::to_string(config.tokenizer.byte_offset) +
+                             " needs vocab_size >= offset + 256, config has " + std::to_string(c.vocab_size));
   }
   {  // the runtime must be able to build this tokenizer for this vocabulary
     TokenizerInfo tok = config.tokenizer;

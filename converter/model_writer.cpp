@@ -109,8 +109,8 @@ std::vector<uint8_t> build_table(const ModelConfig& config, const TokenizerInfo&
   b.ForceDefaults(true);
   auto cfg = build_config(b, config);
   auto tok_model = tok.model_size ? b.CreateVector(tok.model, tok.model_size) : 0;
-  auto tokenizer =
-      fb::CreateTokenizer(b, fb::TokenizerKind(tok.kind), tok.start_id, tok.end_id, tok.byte_offset, tok_model);
+  auto tokenizer = fb::CreateTokenizer(b, fb::TokenizerKind(tok.kind), tok.start_id, tok.end_id, tok.byte_offset,
+                                       tok_model, tok.model_size ? checksum64(tok.model, tok.model_size) : 0);
   std::vector<flatbuffers::Offset<fb::Tensor>> ts;
   for (const PlannedTensor& t : tensors) {
     ts.push_back(fb::CreateTensor(b, b.CreateString(t.name), fb::DType(t.dtype), fb::Layout(t.layout),

@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include "core/dtype.h"
+#include "json_input.h"
 
 namespace terra {
 
@@ -33,8 +34,10 @@ Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string
   if (header_len > size - 8) return bad(path, "header length " + std::to_string(header_len) + " exceeds the file");
   const uint8_t* data = base + 8 + header_len;
   const uint64_t data_size = size - 8 - header_len;
-  nlohmann::json header = nlohmann::json::parse(base + 8, data, nullptr, false);
-  if (header.is_discarded() || !header.is_object()) return bad(path, "the header is not a JSON object");
+  auto parsed = parse_json(std::string(reinterpret_cast<const char*>(base) + 8, size_t(header_len)), "the header");
+  if (!parsed.ok()) return bad(path, parsed.status().message());
+  const nlohmann::json& header = parsed.value();
+  if (!header.is_object()) return bad(path, "the header is not a JSON object");
   for (auto& [name, value] : header.items()) {
     if (name == "__metadata__") {
       if (value.is_object()) {

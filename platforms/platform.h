@@ -23,7 +23,10 @@ class MappedFile {
   MappedFile(const MappedFile&) = delete;
   MappedFile& operator=(const MappedFile&) = delete;
 
-  static Result<std::unique_ptr<MappedFile>> open(const std::string& path);
+  // copy: read the file into private memory instead of mapping it. A mapped file that another
+  // process truncates kills this one with SIGBUS at the next read of a lost page; a copy cannot
+  // change (for files on shared or network storage that may be rewritten in place).
+  static Result<std::unique_ptr<MappedFile>> open(const std::string& path, bool copy = false);
   // `size` bytes at `offset` of an open descriptor, which the caller keeps owning: an Android
   // app's uncompressed asset (AAsset_openFileDescriptor) maps in place inside the APK this way.
   // `name` is what errors call it.
@@ -32,18 +35,28 @@ class MappedFile {
   const uint8_t* data() const { return data_; }
   size_t size() const { return size_; }
   const std::string& path() const { return path_; }
+  bool copied() const { return copy_ != nullptr; }
 
  private:
   const uint8_t* data_ = nullptr;  // the model's first byte
   size_t size_ = 0;
   void* mapping_ = nullptr;        // page-aligned start of the mapping (data_ may be past it)
   size_t mapping_size_ = 0;
+  void* copy_ = nullptr;           // or: page-aligned private memory holding the bytes
   std::string path_;
 };
+
+// Whether something (file, folder, device ...) exists at path.
+bool path_exists(const std::string& path);
+// The contents of a regular file of at most max_bytes (a FIFO, a device such as /dev/zero or a
+// folder is refused by name, without reading it).
+Result<std::string> read_file(const std::string& path, uint64_t max_bytes);
 
 double monotonic_seconds();
 // Peak resident set size of this process so far, in bytes (0 when the OS cannot tell).
 size_t peak_rss_bytes();
+// Physical memory of this machine in bytes (0 when the OS cannot tell).
+uint64_t physical_memory_bytes();
 
 // What the kernel sets need to know about the CPU, as the OS reports it (cpuid, hwcaps).
 struct CpuFeatures {

@@ -105,7 +105,22 @@ TEST_CASE("config.json problems are named", "[converter]") {
   CHECK_THAT(error_for("{" + base + R"(, "d_modle": 3})"), Catch::Contains("unknown field 'd_modle'"));
   CHECK_THAT(error_for(R"({"vocab_size": 300})"), Catch::Contains("required field 'd_model' is missing"));
   CHECK_THAT(error_for("{" + base + R"(, "d_ff": "big"})"), Catch::Contains("'d_ff'"));
-  CHECK_THAT(error_for("not json"), Catch::Contains("not a JSON object"));
+  CHECK_THAT(error_for("not json"), Catch::Contains("not valid JSON"));
+  CHECK_THAT(error_for("[1, 2]"), Catch::Contains("not a JSON object"));
+  // Found by fuzzing: ids that overflowed an int or wrapped to 0, nesting that overflowed the stack.
+  const std::string byte_tok = R"(, "vocab_size": 300, "tokenizer": {"type": "byte", )";
+  const std::string small = R"("d_model": 32, "d_ff": 64, "n_heads": 4, "n_decoder_layers": 2)";
+  CHECK_THAT(error_for("{" + small + byte_tok + R"("byte_offset": 2147483647}})"),
+             Catch::Contains("tokenizer.byte_offset = 2147483647 is not an integer in [0, 44]"));
+  CHECK_THAT(error_for("{" + small + byte_tok + R"("byte_offset": -1}})"),
+             Catch::Contains("tokenizer.byte_offset = -1 is not an integer in [0, 44]"));
+  CHECK_THAT(error_for("{" + small + byte_tok + R"("start_id": 4294967296}})"),
+             Catch::Contains("tokenizer.start_id = 4294967296 is not an integer in [0, 299]"));
+  CHECK_THAT(error_for("{" + base + R"(, "name": )" + std::string(100000, '[') + std::string(100000, ']') + "}"),
+             Catch::Contains("nested more than 64 levels deep"));
+  CHECK_THAT(error_for("{" + base + R"(, "tokenizer": {"type": "sentencepiece", "model": "/dev/zero"}})"),
+             Catch::Contains("/dev/zero: not a regular file"));
+  CHECK_THAT(error_for("{" + base + R"(, "d_ff": ")" + std::string(1000, 'x') + R"("})"), Catch::Contains("xxx..."));
   std::ofstream(path) << "{" + base + R"(, "ff_sparsity": 4})";
   auto ok = read_config_json(path);
   REQUIRE(ok.ok());

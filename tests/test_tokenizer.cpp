@@ -88,7 +88,7 @@ TEST_CASE("a SentencePiece model larger than the vocabulary or damaged is refuse
   broken.bytes.resize(broken.bytes.size() / 3);
   auto bad = Tokenizer::create(broken.info(), 4096);
   REQUIRE_FALSE(bad.ok());
-  CHECK_THAT(bad.status().message(), Catch::Contains("SentencePiece model does not load"));
+  CHECK_THAT(bad.status().message(), Catch::Contains("the SentencePiece tokenizer model is damaged"));
 }
 
 TEST_CASE("the byte tokenizer round-trips any bytes", "[tokenizer]") {

@@ -14,6 +14,7 @@
 #include <cerrno>
 #include <cstdint>
 #include <cstdio>
+#include <cstdlib>
 #include <cstring>
 #include <ctime>
 
@@ -23,21 +24,88 @@ namespace terra::platform {
 
 MappedFile::~MappedFile() {
   if (mapping_ != nullptr) munmap(mapping_, mapping_size_);
+  std::free(copy_);
 }
 
-Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path) {
-  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    return Status::Error(ErrorCode::kIo, path + ": cannot open: " + std::strerror(errno));
-  }
-  struct stat st {};
-  if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+namespace {
+// Opens a regular file for reading. O_NONBLOCK: opening a FIFO must not wait for a writer before
+// fstat can tell it is not a regular file.
+Result<int> open_regular(const std::string& path, struct stat* st) {
+  const int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) return Status::Error(ErrorCode::kIo, path + ": cannot open: " + std::strerror(errno));
+  if (fstat(fd, st) != 0 || !S_ISREG(st->st_mode)) {
     ::close(fd);
     return Status::Error(ErrorCode::kIo, path + ": not a regular file");
   }
-  auto result = open_descriptor(fd, 0, uint64_t(st.st_size), path);
-  ::close(fd);  // the mapping stays valid without the descriptor
-  return result;
+  return fd;
+}
+
+// Reads exactly n bytes at the descriptor's current position.
+Status read_all(int fd, void* dst, size_t n, const std::string& path) {
+  auto* p = static_cast<uint8_t*>(dst);
+  while (n > 0) {
+    const ssize_t got = ::read(fd, p, std::min<size_t>(n, size_t(1) << 30));
+    if (got < 0 && errno == EINTR) continue;
+    if (got <= 0) {
+      return Status::Error(ErrorCode::kIo, path + ": read failed: " + (got < 0 ? std::strerror(errno) : "the file shrank"));
+    }
+    p += got;
+    n -= size_t(got);
+  }
+  return Status::Ok();
+}
+}  // namespace
+
+Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path, bool copy) {
+  struct stat st {};
+  auto fd = open_regular(path, &st);
+  if (!fd.ok()) return fd.status();
+  if (!copy) {
+    auto result = open_descriptor(fd.value(), 0, uint64_t(st.st_size), path);
+    ::close(fd.value());  // the mapping stays valid without the descriptor
+    return result;
+  }
+  const uint64_t size = uint64_t(st.st_size);
+  if (size > uint64_t(SIZE_MAX) / 2) {
+    ::close(fd.value());
+    return Status::Error(ErrorCode::kIo, path + ": too large to load on this machine");
+  }
+  auto file = std::make_unique<MappedFile>();
+  file->path_ = path;
+  const size_t page = size_t(sysconf(_SC_PAGESIZE));
+  file->copy_ = size == 0 ? nullptr : std::aligned_alloc(page, (size_t(size) + page - 1) / page * page);
+  if (size > 0 && file->copy_ == nullptr) {
+    ::close(fd.value());
+    return Status::Error(ErrorCode::kOutOfMemory, path + ": cannot allocate " + std::to_string(size) +
+                                                      " bytes to load it into memory");
+  }
+  Status read = read_all(fd.value(), file->copy_, size_t(size), path);
+  ::close(fd.value());
+  if (!read.ok()) return read;
+  file->data_ = static_cast<const uint8_t*>(file->copy_);
+  file->size_ = size_t(size);
+  return file;
+}
+
+bool path_exists(const std::string& path) {
+  struct stat st {};
+  return ::stat(path.c_str(), &st) == 0;
+}
+
+Result<std::string> read_file(const std::string& path, uint64_t max_bytes) {
+  struct stat st {};
+  auto fd = open_regular(path, &st);
+  if (!fd.ok()) return fd.status();
+  if (uint64_t(st.st_size) > max_bytes) {
+    ::close(fd.value());
+    return Status::Error(ErrorCode::kIo, path + ": " + std::to_string(st.st_size) + " bytes, more than the " +
+                                             std::to_string(max_bytes) + " this reads");
+  }
+  std::string text(size_t(st.st_size), '\0');
+  Status read = read_all(fd.value(), text.data(), text.size(), path);
+  ::close(fd.value());
+  if (!read.ok()) return read;
+  return text;
 }
 
 Result<std::unique_ptr<MappedFile>> MappedFile::open_descriptor(int fd, uint64_t offset, uint64_t size,
@@ -69,6 +137,11 @@ double monotonic_seconds() {
   timespec ts{};
   clock_gettime(CLOCK_MONOTONIC, &ts);
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
+}
+
+uint64_t physical_memory_bytes() {
+  const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
+  return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
 }
 
 size_t peak_rss_bytes() {

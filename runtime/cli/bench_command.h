@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
+
+#include "model/model.h"
 
 namespace terra::cli {
 
@@ -14,6 +17,8 @@ struct BenchArgs {
   bool json = false;
   bool probe = true;  // measure the machine's read bandwidth for the ratio
   bool pin = false;   // pin threads to the fastest cores
+  uint64_t max_memory = 0;  // session arena limit in bytes (0 = the default)
+  LoadOptions load;
 };
 
 // Decoding speed of a model (llama-bench / benchmark_model style): load, time to first token,

@@ -2,8 +2,6 @@
 
 #include <algorithm>
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 #include <random>
 #include <vector>
 
@@ -16,13 +14,10 @@
 namespace terra::cli {
 
 namespace {
-// --input: a readable file's contents, else the text itself.
-std::string input_text(const std::string& arg) {
-  std::ifstream in(arg, std::ios::binary);
-  if (!in) return arg;
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
+// --input: a file's contents when it names one, else the text itself.
+Result<std::string> input_text(const std::string& arg) {
+  if (!platform::path_exists(arg)) return arg;
+  return platform::read_file(arg, kMaxTextFileBytes);
 }
 }  // namespace
 
@@ -31,7 +26,7 @@ int run_generate(const GenerateArgs& args) {
     return fail(Status::Error(ErrorCode::kInvalidArgument, "-n " + std::to_string(args.n_tokens) + ": must be >= 0"));
   }
   const double t_load = platform::monotonic_seconds();
-  auto model = Model::load(args.model_path);
+  auto model = Model::load(args.model_path, args.load);
   if (!model.ok()) return fail(model.status());
   const bool encoder_decoder = model.value()->config().n_encoder_layers > 0;
   if (encoder_decoder && !args.input_given) {
@@ -48,7 +43,9 @@ int run_generate(const GenerateArgs& args) {
   const Tokenizer& tokenizer = *made.value();
   std::vector<int> input;
   if (encoder_decoder) {
-    auto ids = tokenizer.encode(input_text(args.input));
+    auto text = input_text(args.input);
+    if (!text.ok()) return fail(text.status());
+    auto ids = tokenizer.encode(text.value());
     if (!ids.ok()) return fail(ids.status());
     input = ids.take();
   }

@@ -14,10 +14,11 @@ struct GenerateArgs {
   bool input_given = false;
   int n_tokens = 64;
   SessionOptions session;
+  LoadOptions load;
   SamplerOptions sampler;
   bool seed_given = false;
   bool ignore_end = false;
-  bool print_ids = false;  // a JSON line of the prompt and generated ids on stderr (tests)  // keep going past the end token (benchmarks, random models)
+  bool print_ids = false;  // a JSON line of the prompt and generated ids on stderr (tests)
 };
 
 // Streams the continuation of the prompt to stdout, statistics to stderr. Returns an exit code.

@@ -1,12 +1,45 @@
 // terra: the command-line front end. Each subcommand lives in its own file; this one only parses.
 #include <CLI/CLI.hpp>
 
+#include <cerrno>
+#include <cstdio>
+#include <cstdlib>
+#include <exception>
+#include <new>
+
 #include "cli/bench_command.h"
 #include "cli/generate_command.h"
 #include "cli/info_command.h"
 #include "cli/perplexity_command.h"
 
-int main(int argc, char** argv) {
+namespace {
+
+// An unsigned 64-bit integer, written in decimal: no sign, no exponent, no wrap-around.
+const CLI::Validator kUint64(
+    [](std::string& s) -> std::string {
+      if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos) {
+        return "'" + s + "' is not an integer in [0, 18446744073709551615]";
+      }
+      errno = 0;
+      std::strtoull(s.c_str(), nullptr, 10);
+      if (errno == ERANGE) return "'" + s + "' is larger than 18446744073709551615";
+      return "";
+    },
+    "UINT64");
+// Token counts and lengths: a session holds at most 2^24 positions.
+const CLI::Range kLength(1, 1 << 24);
+
+// --max-memory MIB and --no-mmap, shared by the commands that create a session.
+void add_memory_options(CLI::App* cmd, uint64_t* max_memory_mib, terra::LoadOptions* load) {
+  cmd->add_option("--max-memory", *max_memory_mib,
+                  "largest session arena in MiB (default: half of this machine's memory)")
+      ->check(kUint64);
+  cmd->add_flag("--no-mmap", load->copy,
+                "read the model into memory instead of mapping it (for files that may change while in use)");
+}
+uint64_t mib_to_bytes(uint64_t mib) { return mib > (UINT64_MAX >> 20) ? UINT64_MAX : mib << 20; }
+
+int run(int argc, char** argv) {
   CLI::App app{"terra: run sparse Terraformer language models on the CPU"};
   app.require_subcommand(1);
 
@@ -16,11 +49,11 @@ int main(int argc, char** argv) {
   generate->add_option("-p,--prompt", gen.prompt, "prompt text (the decoder's start)");
   CLI::Option* input = generate->add_option("-i,--input", gen.input,
                                             "encoder-decoder models: the input, as text or a file to read");
-  generate->add_option("-n,--n-tokens", gen.n_tokens, "tokens to generate")->capture_default_str();
+  generate->add_option("-n,--n-tokens", gen.n_tokens, "tokens to generate")->check(CLI::Range(0, 1 << 24))->capture_default_str();
   generate->add_option("--temperature", gen.sampler.temperature, "0 = greedy")->capture_default_str();
   generate->add_option("--top-k", gen.sampler.top_k, "keep the k most likely tokens (0 = all)")->capture_default_str();
   generate->add_option("--top-p", gen.sampler.top_p, "nucleus probability mass")->capture_default_str();
-  CLI::Option* seed = generate->add_option("--seed", gen.sampler.seed, "random seed (default: random)");
+  CLI::Option* seed = generate->add_option("--seed", gen.sampler.seed, "random seed (default: random)")->check(kUint64);
   generate->add_flag("--ignore-eos", gen.ignore_end, "do not stop at the end token");
   generate->add_flag("--print-ids", gen.print_ids, "print the prompt and generated token ids (JSON, stderr)");
   generate->add_option("-t,--threads", gen.session.threads, "threads")->capture_default_str();
@@ -28,6 +61,8 @@ int main(int argc, char** argv) {
   generate->add_option("-c,--max-context", gen.session.max_context,
                        "positions the session plans for (0 = exactly what input, prompt and -n need)")
       ->capture_default_str();
+  uint64_t gen_memory = 0;
+  add_memory_options(generate, &gen_memory, &gen.load);
 
   std::string info_path;
   CLI::App* info = app.add_subcommand("info", "describe a model file");
@@ -44,20 +79,27 @@ int main(int argc, char** argv) {
   perplexity->add_option("-w,--window", ppl.window, "tokens per scored window")->capture_default_str();
   perplexity->add_option("-t,--threads", ppl.threads, "threads")->capture_default_str();
   perplexity->add_flag("--json", ppl.json, "one JSON line");
+  uint64_t ppl_memory = 0;
+  add_memory_options(perplexity, &ppl_memory, &ppl.load);
 
   terra::cli::BenchArgs bench_args;
   CLI::App* bench = app.add_subcommand("bench", "measure decoding speed against the memory bandwidth");
   bench->add_option("-m,--model", bench_args.model_path, "model file (.terra)")->required();
   bench->add_option("-t,--threads", bench_args.threads, "threads")->capture_default_str();
-  bench->add_option("-p,--prompt-len", bench_args.prompt_len, "prompt tokens")->capture_default_str();
-  bench->add_option("-n,--gen-len", bench_args.gen_len, "decoded tokens per run")->capture_default_str();
-  bench->add_option("-r,--repeat", bench_args.repeat, "timed runs")->capture_default_str();
-  bench->add_option("-w,--warmup", bench_args.warmup, "untimed runs before them")->capture_default_str();
+  bench->add_option("-p,--prompt-len", bench_args.prompt_len, "prompt tokens")->check(kLength)->capture_default_str();
+  bench->add_option("-n,--gen-len", bench_args.gen_len, "decoded tokens per run")->check(kLength)->capture_default_str();
+  bench->add_option("-r,--repeat", bench_args.repeat, "timed runs")->check(CLI::Range(1, 1000000))->capture_default_str();
+  bench->add_option("-w,--warmup", bench_args.warmup, "untimed runs before them")->check(CLI::Range(0, 1000000))->capture_default_str();
   bench->add_flag("--json", bench_args.json, "one JSON line");
   bench->add_flag("--pin", bench_args.pin, "pin threads to the fastest cores");
   bench->add_flag("!--no-probe", bench_args.probe, "skip the bandwidth probe");
+  uint64_t bench_memory = 0;
+  add_memory_options(bench, &bench_memory, &bench_args.load);
 
   CLI11_PARSE(app, argc, argv);
+  gen.session.max_memory = mib_to_bytes(gen_memory);
+  ppl.max_memory = mib_to_bytes(ppl_memory);
+  bench_args.max_memory = mib_to_bytes(bench_memory);
   if (generate->parsed()) {
     gen.seed_given = seed->count() > 0;
     gen.input_given = input->count() > 0;
@@ -67,5 +109,22 @@ int main(int argc, char** argv) {
   if (verify->parsed()) return terra::cli::run_verify(verify_path);
   if (perplexity->parsed()) return terra::cli::run_perplexity(ppl);
   if (bench->parsed()) return terra::cli::run_bench(bench_args);
+  return 1;
+}
+
+}  // namespace
+
+// Errors are values inside the runtime; whatever a library underneath still throws (an
+// allocation that fails, a third-party parser) ends here as one line and exit code 1, never abort.
+int main(int argc, char** argv) {
+  try {
+    return run(argc, argv);
+  } catch (const std::bad_alloc&) {
+    std::fprintf(stderr, "terra: error: out of memory\n");
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "terra: error: %s\n", e.what());
+  } catch (...) {
+    std::fprintf(stderr, "terra: error: unknown error\n");
+  }
   return 1;
 }

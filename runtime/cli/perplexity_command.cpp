@@ -1,8 +1,6 @@
 #include "cli/perplexity_command.h"
 
 #include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "decoder/perplexity.h"
 #include "cli/report.h"
@@ -12,24 +10,27 @@
 namespace terra::cli {
 
 int run_perplexity(const PerplexityArgs& args) {
-  std::ifstream in(args.text_path, std::ios::binary);
-  if (!in) return fail(Status::Error(ErrorCode::kIo, args.text_path + ": cannot open"));
-  std::stringstream text;
-  text << in.rdbuf();
+  auto text = platform::read_file(args.text_path, kMaxTextFileBytes);
+  if (!text.ok()) return fail(text.status());
 
-  auto model = Model::load(args.model_path);
+  auto model = Model::load(args.model_path, args.load);
   if (!model.ok()) return fail(model.status());
   auto tokenizer = Tokenizer::create(model.value()->tokenizer(), model.value()->config().vocab_size);
   if (!tokenizer.ok()) return fail(tokenizer.status());
   if (model.value()->config().n_encoder_layers > 0) {
     return fail(Status::Error(ErrorCode::kUnsupported, "perplexity is defined here for decoder-only models"));
   }
-  auto ids = tokenizer.value()->encode(text.str());
+  auto ids = tokenizer.value()->encode(text.value());
   if (!ids.ok()) return fail(ids.status());
   if (args.window < 1 || args.window >= (1 << 24)) {
-    return fail(Status::Error(ErrorCode::kInvalidArgument, "--window " + std::to_string(args.window) + ": must be >= 1"));
+    return fail(Status::Error(ErrorCode::kInvalidArgument,
+                              "--window " + std::to_string(args.window) + ": must be in [1, 16777215]"));
   }
-  auto session = Session::create(*model.value(), {args.window + 1, args.threads, 0});
+  SessionOptions options;
+  options.max_context = args.window + 1;
+  options.threads = args.threads;
+  options.max_memory = args.max_memory;
+  auto session = Session::create(*model.value(), options);
   if (!session.ok()) return fail(session.status());
 
   const double start = platform::monotonic_seconds();

@@ -1,6 +1,9 @@
 #pragma once
 
+#include <cstdint>
 #include <string>
+
+#include "model/model.h"
 
 namespace terra::cli {
 
@@ -10,6 +13,8 @@ struct PerplexityArgs {
   int window = 256;
   int threads = 1;
   bool json = false;
+  uint64_t max_memory = 0;  // session arena limit in bytes (0 = the default)
+  LoadOptions load;
 };
 
 // Prints the perplexity of a text file under the model (definition: runtime/decoder/perplexity.h).

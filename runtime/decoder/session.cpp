@@ -10,6 +10,7 @@
 #include "layers/attention_multconv.h"
 #include "layers/embedding.h"
 #include "layers/loss.h"
+#include "platform.h"
 
 namespace terra {
 
@@ -45,7 +46,7 @@ Result<std::unique_ptr<Session>> Session::create(const Model& model, const Sessi
   }
   (void)kernels();  // choose the kernel set now: it asks cpuinfo, which allocates
   std::unique_ptr<Session> s(new Session(model, options, max_context, max_input));
-  TERRA_RETURN_IF_ERROR(s->plan());
+  TERRA_RETURN_IF_ERROR(s->plan(options.max_memory));
   return s;
 }
 
@@ -56,7 +57,7 @@ Session::Session(const Model& model, const SessionOptions& options, int max_cont
       max_input_(max_input),
       pool_(size_t(options.threads), options.pin_threads) {}
 
-Status Session::plan() {
+Status Session::plan(uint64_t max_memory) {
   const ModelConfig& c = config_;
   const size_t F = sizeof(float);
   const uint64_t d = uint64_t(c.d_model), ctx = uint64_t(max_context_), in = uint64_t(max_input_);
@@ -125,6 +126,15 @@ Status Session::plan() {
     if (sru > 0) want(&encoder_.sru_state, sru);
     want_sparse(&encoder_.sparse);
   }
+  const uint64_t limit = max_memory != 0 ? max_memory : platform::physical_memory_bytes() / 2;
+  if (limit != 0 && arena_.size() > limit) {
+    auto mib = [](uint64_t b) { return std::to_string((b + (1 << 20) - 1) >> 20) + " MiB"; };
+    return Status::Error(ErrorCode::kOutOfMemory,
+                         "the session needs " + mib(arena_.size()) + " for a context of " +
+                             std::to_string(max_context_) + " positions, more than its memory limit of " +
+                             mib(limit) + (max_memory != 0 ? "" : " (half of this machine's memory)") +
+                             "; plan a shorter context or raise the limit");
+  }
   TERRA_RETURN_IF_ERROR(arena_.allocate());
   for (const Slot& s : slots) {
     if (s.f) *s.f = arena_.at<float>(s.offset);
@@ -179,12 +189,32 @@ Status Session::encode(const int* tokens, size_t count) {
   return Status::Ok();
 }
 
+Status Session::check_room(size_t count) const {
+  if (count > size_t(max_context_ - position_)) {
+    if (count == 1) {
+      return Status::Error(ErrorCode::kOutOfRange, "the context is full: this session holds " +
+                                                       std::to_string(max_context_) + " positions");
+    }
+    return Status::Error(ErrorCode::kOutOfRange,
+                         "a prompt of " + std::to_string(count) + " tokens after " + std::to_string(position_) +
+                             " positions does not fit this session's context of " + std::to_string(max_context_) +
+                             " positions");
+  }
+  // Decoder positions count from 0 after the encoder's rows: a short input leaves room in the
+  // context for more decoder positions than a learned table has.
+  const int decoder_position = position_ - prefix_;
+  if (config_.pos_encoding == PosEncoding::kLearned && count > size_t(config_.max_len - decoder_position)) {
+    return Status::Error(ErrorCode::kOutOfRange,
+                         "decoder positions up to " + std::to_string(decoder_position + int64_t(count) - 1) +
+                             " exceed the model's learned position table of " + std::to_string(config_.max_len) +
+                             " positions");
+  }
+  return Status::Ok();
+}
+
 Status Session::step(int token) {
   TERRA_RETURN_IF_ERROR(check_token(token));
-  if (position_ >= max_context_) {
-    return Status::Error(ErrorCode::kOutOfRange, "the context is full: this session holds " +
-                                                     std::to_string(max_context_) + " positions");
-  }
+  TERRA_RETURN_IF_ERROR(check_room(1));
   embed_and_decode(token, true);
   return check_logits();
 }
@@ -192,12 +222,7 @@ Status Session::step(int token) {
 Status Session::prefill(const int* tokens, size_t count) {
   // Check everything first so a bad prompt leaves the session as it was.
   for (size_t i = 0; i < count; ++i) TERRA_RETURN_IF_ERROR(check_token(tokens[i]));
-  if (count > size_t(max_context_ - position_)) {
-    return Status::Error(ErrorCode::kOutOfRange,
-                         "a prompt of " + std::to_string(count) + " tokens after " + std::to_string(position_) +
-                             " positions does not fit this session's context of " + std::to_string(max_context_) +
-                             " positions");
-  }
+  TERRA_RETURN_IF_ERROR(check_room(count));
   for (size_t i = 0; i < count; i += kChunk) {
     const int n = int(std::min(count - i, size_t(kChunk)));
     prefill_chunk(tokens + i, n, i + size_t(n) == count);

@@ -29,6 +29,9 @@ struct SessionOptions {
   int threads = 1;
   int max_input = 0;    // encoder–decoder models: longest input; 0 = max_context
   bool pin_threads = false;  // pin compute threads to the fastest cores (platform::performance_cpus)
+  // Largest arena the session may allocate, in bytes; 0 = half of the machine's physical memory.
+  // Creation fails, naming both sizes, rather than let the OS kill the process later.
+  uint64_t max_memory = 0;
 };
 
 class Session {
@@ -66,8 +69,10 @@ class Session {
   };
 
   Session(const Model& model, const SessionOptions& options, int max_context, int max_input);
-  Status plan();
+  Status plan(uint64_t max_memory);
   Status check_token(int token) const;
+  // Room for `count` more positions: in the context, and in a learned position table.
+  Status check_room(size_t count) const;
   Status check_logits() const;
   // Runs one position through the decoder stack from the two streams' initial values.
   void decode_position(const float* first, const float* second, bool want_logits);

@@ -2,8 +2,8 @@
 
 namespace terra {
 
-Result<std::unique_ptr<Model>> Model::load(const std::string& path) {
-  auto mapped = platform::MappedFile::open(path);
+Result<std::unique_ptr<Model>> Model::load(const std::string& path, const LoadOptions& options) {
+  auto mapped = platform::MappedFile::open(path, options.copy);
   if (!mapped.ok()) return mapped.status();
   return load(mapped.take());
 }

@@ -10,9 +10,16 @@
 
 namespace terra {
 
+struct LoadOptions {
+  // Read the file into private memory instead of mapping it (see platform::MappedFile::open):
+  // for files on shared or network storage that may change while the model is in use. The safe
+  // way to replace a mapped model file is to write the new one beside it and rename() it over.
+  bool copy = false;
+};
+
 class Model {
  public:
-  static Result<std::unique_ptr<Model>> load(const std::string& path);
+  static Result<std::unique_ptr<Model>> load(const std::string& path, const LoadOptions& options = {});
   static Result<std::unique_ptr<Model>> load(std::unique_ptr<platform::MappedFile> mapped);
 
   const ModelConfig& config() const { return file_->config(); }

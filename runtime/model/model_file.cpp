@@ -1,9 +1,12 @@
 #include "model/model_file.h"
 
+#include <algorithm>
+#include <cstring>
 #include <limits>
 
 #include "core/quant.h"
 #include "model/checksum.h"
+#include "model/sentencepiece_check.h"
 #include "terra_generated.h"
 
 namespace terra {
@@ -14,9 +17,16 @@ Status corrupt(const std::string& path, const std::string& what) {
   return Status::Error(ErrorCode::kCorruptModel, path + ": " + what);
 }
 
+// Element by element through memcpy: the Verifier checks the alignment of a vector's length
+// only, so an 8-byte element of a damaged file may sit at any address.
 template <typename T>
 std::vector<T> to_vector(const flatbuffers::Vector<T>* v) {
-  return v ? std::vector<T>(v->begin(), v->end()) : std::vector<T>{};
+  std::vector<T> out(v ? v->size() : 0);
+  for (size_t i = 0; i < out.size(); ++i) {
+    std::memcpy(&out[i], v->Data() + i * sizeof(T), sizeof(T));
+    out[i] = flatbuffers::EndianScalar(out[i]);
+  }
+  return out;
 }
 
 ModelConfig config_from_fb(const fb::Config& c) {
@@ -123,6 +133,11 @@ Status ModelFile::parse() {
     return corrupt(p, "data region [" + std::to_string(data_offset) + ", +" + std::to_string(data_size) +
                           ") does not fit in the file of " + std::to_string(size) + " bytes");
   }
+  // The table must lie wholly before the data region: verified again within those bytes only.
+  flatbuffers::Verifier table_only(base, size_t(std::min<uint64_t>(data_offset, table_bytes)));
+  if (!fb::VerifyModelBuffer(table_only)) {
+    return corrupt(p, "the model table overlaps the data region at offset " + std::to_string(data_offset));
+  }
 
   data_offset_ = data_offset;
   config_ = config_from_fb(*m->config());
@@ -142,8 +157,15 @@ Status ModelFile::parse() {
   if (tokenizer_.kind != TokenizerKind::kByte && tokenizer_.kind != TokenizerKind::kSentencePiece) {
     return corrupt(p, "unknown tokenizer kind " + std::to_string(int(tokenizer_.kind)));
   }
-  if (tokenizer_.kind == TokenizerKind::kSentencePiece && tokenizer_.model_size == 0) {
-    return corrupt(p, "the SentencePiece tokenizer has no model");
+  if (tokenizer_.kind == TokenizerKind::kSentencePiece) {
+    // Checked in full now (it is small): libsentencepiece trusts what it is given.
+    if (tokenizer_.model_size == 0) return corrupt(p, "the SentencePiece tokenizer has no model");
+    const uint64_t recorded = m->tokenizer()->model_checksum();
+    if (recorded != 0 && checksum64(tokenizer_.model, tokenizer_.model_size) != recorded) {
+      return corrupt(p, "the tokenizer model is damaged: its bytes do not match the recorded checksum");
+    }
+    auto checked = check_sentencepiece_model(tokenizer_.model, tokenizer_.model_size, config_.vocab_size);
+    if (!checked.ok()) return corrupt(p, checked.status().message());
   }
   const bool byte_ids_fit = tokenizer_.kind != TokenizerKind::kByte ||
                             (tokenizer_.byte_offset >= 0 && int64_t(tokenizer_.byte_offset) + 256 <= config_.vocab_size);
@@ -203,6 +225,19 @@ Status ModelFile::parse() {
     v.checksum = t->checksum();
     by_name_[v.name] = tensors_.size();
     tensors_.push_back(std::move(v));
+  }
+  // Tensors may not share bytes: a small file could otherwise describe a huge model whose every
+  // tensor is the same few bytes (and a session planned from it).
+  std::vector<const TensorView*> by_offset;
+  for (const TensorView& t : tensors_) {
+    if (t.bytes > 0) by_offset.push_back(&t);
+  }
+  std::sort(by_offset.begin(), by_offset.end(), [](const TensorView* a, const TensorView* b) { return a->data < b->data; });
+  for (size_t i = 1; i < by_offset.size(); ++i) {
+    const TensorView& prev = *by_offset[i - 1];
+    if (static_cast<const uint8_t*>(prev.data) + prev.bytes > by_offset[i]->data) {
+      return corrupt(p, "tensors '" + prev.name + "' and '" + by_offset[i]->name + "' overlap in the data region");
+    }
   }
   return Status::Ok();
 }
