@@ -197,9 +197,11 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
     };
     const int64_t last_id = int64_t(c.vocab_size) - 1;
     if (!v->is_object() || !v->contains("type") || !(*v)["type"].is_string()) {
-      r.fail("tokenizer " + brief(*v) + " needs a \"type\": \"byte\" or \"sentencepiece\"");
+      r.fail("tokenizer " + brief(*v) + " needs a \"type\": \"byte\", \"sentencepiece\" or \"none\"");
     } else if ((*v)["type"] == "byte") {
       id("byte_offset", &t.byte_offset, std::max<int64_t>(-1, int64_t(c.vocab_size) - 256));
+    } else if ((*v)["type"] == "none") {
+      t.kind = TokenizerKind::kNone;
     } else if ((*v)["type"] == "sentencepiece") {
       t.kind = TokenizerKind::kSentencePiece;
       if (!v->contains("model") || !(*v)["model"].is_string()) {
@@ -216,7 +218,7 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
         }
       }
     } else {
-      r.fail("tokenizer type " + brief((*v)["type"]) + " is not byte or sentencepiece");
+      r.fail("tokenizer type " + brief((*v)["type"]) + " is not byte, sentencepiece or none");
     }
     id("start_id", &t.start_id, last_id);
     id("end_id", &t.end_id, last_id);

@@ -19,6 +19,28 @@ Result<std::string> input_text(const std::string& arg) {
   if (!platform::path_exists(arg)) return arg;
   return platform::read_file(arg, kMaxTextFileBytes);
 }
+
+// --ids "0 3 7 5" (spaces or commas): token ids, fed as given.
+Result<std::vector<int>> parse_ids(const std::string& text) {
+  std::vector<int> ids;
+  size_t i = 0;
+  while (i < text.size()) {
+    if (text[i] == ' ' || text[i] == ',' || text[i] == '\t' || text[i] == '\n') {
+      ++i;
+      continue;
+    }
+    size_t j = i;
+    while (j < text.size() && text[j] >= '0' && text[j] <= '9' && j - i < 10) ++j;
+    const bool ends = j == text.size() || text[j] == ' ' || text[j] == ',' || text[j] == '\t' || text[j] == '\n';
+    if (j == i || !ends || std::stoll(text.substr(i, j - i)) > INT32_MAX) {
+      return Status::Error(ErrorCode::kInvalidArgument,
+                           "--ids: '" + text.substr(i, std::min<size_t>(20, text.size() - i)) + "' is not a token id");
+    }
+    ids.push_back(int(std::stoll(text.substr(i, j - i))));
+    i = j;
+  }
+  return ids;
+}
 }  // namespace
 
 int run_generate(const GenerateArgs& args) {
@@ -49,10 +71,23 @@ int run_generate(const GenerateArgs& args) {
     if (!ids.ok()) return fail(ids.status());
     input = ids.take();
   }
-  std::vector<int> prompt{tokenizer.start_id()};  // trax predict mode starts from id 0 at position 0
-  auto prompt_ids = tokenizer.encode(args.prompt);
-  if (!prompt_ids.ok()) return fail(prompt_ids.status());
-  for (int id : prompt_ids.value()) prompt.push_back(id);
+  std::vector<int> prompt;
+  if (args.ids_given) {  // ids exactly as given: the caller includes the start id
+    auto ids = parse_ids(args.ids);
+    if (!ids.ok()) return fail(ids.status());
+    prompt = ids.take();
+    if (prompt.empty()) return fail(Status::Error(ErrorCode::kInvalidArgument, "--ids: no token ids given"));
+  } else {
+    if (!tokenizer.has_text()) {
+      return fail(Status::Error(ErrorCode::kInvalidArgument,
+                                "this model reads token ids, not text (it has no tokenizer): give --ids \"0 3 7 5\""));
+    }
+    prompt.push_back(tokenizer.start_id());  // trax predict mode starts from id 0 at position 0
+    auto prompt_ids = tokenizer.encode(args.prompt);
+    if (!prompt_ids.ok()) return fail(prompt_ids.status());
+    for (int id : prompt_ids.value()) prompt.push_back(id);
+  }
+  const bool print_ids = args.ids_given || !tokenizer.has_text();
   // The last sampled token is printed but never fed back, so it needs no position.
   const size_t needed = input.size() + prompt.size() + size_t(std::max(args.n_tokens, 1)) - 1;
   SessionOptions options = args.session;
@@ -96,7 +131,7 @@ int run_generate(const GenerateArgs& args) {
     encode_seconds = platform::monotonic_seconds() - t_encode;
   }
 
-  std::fputs(args.prompt.c_str(), stdout);
+  if (!print_ids) std::fputs(args.prompt.c_str(), stdout);
   std::fflush(stdout);
   const double t_prompt = platform::monotonic_seconds();
   Status st = s.prefill(prompt.data(), prompt.size());
@@ -116,7 +151,10 @@ int run_generate(const GenerateArgs& args) {
     generated_ids.push_back(token);
     if (token == tokenizer.end_id() && !args.ignore_end) break;
     piece.clear();
-    if (tokenizer.decode(token, &piece)) {
+    if (print_ids) {
+      std::printf("%s%d", generated > 1 ? " " : "", token);
+      std::fflush(stdout);
+    } else if (tokenizer.decode(token, &piece)) {
       text.clear();
       // A word-start marker becomes a space; at the very start of the text it has nothing to separate.
       const bool at_start = args.prompt.empty() && printed == 0;

@@ -10,6 +10,8 @@ namespace terra::cli {
 struct GenerateArgs {
   std::string model_path;
   std::string prompt;
+  std::string ids;  // the prompt as token ids ("0 3 7 5"), fed as given; output is ids too
+  bool ids_given = false;
   std::string input;  // encoder-decoder models: text, or a file to read it from
   bool input_given = false;
   int n_tokens = 64;

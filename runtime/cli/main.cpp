@@ -46,7 +46,11 @@ int run(int argc, char** argv) {
   terra::cli::GenerateArgs gen;
   CLI::App* generate = app.add_subcommand("generate", "generate text from a prompt");
   generate->add_option("-m,--model", gen.model_path, "model file (.terra)")->required();
-  generate->add_option("-p,--prompt", gen.prompt, "prompt text (the decoder's start)");
+  CLI::Option* prompt = generate->add_option("-p,--prompt", gen.prompt, "prompt text (the decoder's start)");
+  CLI::Option* ids = generate->add_option("--ids", gen.ids,
+                                          "the prompt as token ids, e.g. \"0 3 7 5\", fed as given (no start id "
+                                          "added); generated ids are printed");
+  ids->excludes(prompt);
   CLI::Option* input = generate->add_option("-i,--input", gen.input,
                                             "encoder-decoder models: the input, as text or a file to read");
   generate->add_option("-n,--n-tokens", gen.n_tokens, "tokens to generate")->check(CLI::Range(0, 1 << 24))->capture_default_str();
@@ -103,6 +107,7 @@ int run(int argc, char** argv) {
   if (generate->parsed()) {
     gen.seed_given = seed->count() > 0;
     gen.input_given = input->count() > 0;
+    gen.ids_given = ids->count() > 0;
     return terra::cli::run_generate(gen);
   }
   if (info->parsed()) return terra::cli::run_info(info_path);

@@ -154,7 +154,8 @@ Status ModelFile::parse() {
       tokenizer_.model_size = t->model()->size();
     }
   }
-  if (tokenizer_.kind != TokenizerKind::kByte && tokenizer_.kind != TokenizerKind::kSentencePiece) {
+  if (tokenizer_.kind != TokenizerKind::kByte && tokenizer_.kind != TokenizerKind::kSentencePiece &&
+      tokenizer_.kind != TokenizerKind::kNone) {
     return corrupt(p, "unknown tokenizer kind " + std::to_string(int(tokenizer_.kind)));
   }
   if (tokenizer_.kind == TokenizerKind::kSentencePiece) {

@@ -20,7 +20,8 @@ inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr uint64_t kDataRegionAlignment = 4096;  // page-aligned data region
 inline constexpr uint64_t kTensorAlignment = 64;        // each tensor within it
 
-enum class TokenizerKind : uint8_t { kByte = 0, kSentencePiece = 1 };
+// kNone: a model trained on raw ids (trax's copy tasks): callers give and receive token ids.
+enum class TokenizerKind : uint8_t { kByte = 0, kSentencePiece = 1, kNone = 2 };
 
 struct TokenizerInfo {
   TokenizerKind kind = TokenizerKind::kByte;

@@ -24,12 +24,24 @@ class Tokenizer {
   virtual bool decode(int id, std::string* out) const = 0;
   virtual const char* name() const = 0;
 
+  // False for models that read and write raw ids (no text form).
+  virtual bool has_text() const { return true; }
   int start_id() const { return info_.start_id; }
   int end_id() const { return info_.end_id; }
 
  protected:
   explicit Tokenizer(const TokenizerInfo& info) : info_(info) {}
   TokenizerInfo info_;
+};
+
+// Models trained on raw ids: no text form. encode() refuses; decode() gives nothing.
+class IdTokenizer : public Tokenizer {
+ public:
+  explicit IdTokenizer(const TokenizerInfo& info) : Tokenizer(info) {}
+  Result<std::vector<int>> encode(const std::string& text) const override;
+  bool decode(int, std::string*) const override { return false; }
+  const char* name() const override { return "none (token ids)"; }
+  bool has_text() const override { return false; }
 };
 
 }  // namespace terra
