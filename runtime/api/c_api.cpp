@@ -104,10 +104,23 @@ const char* terra_status_name(terra_status status) {
 }
 
 terra_status terra_model_load(const char* path, terra_model** out) {
+  return terra_model_load_with_options(path, nullptr, out);
+}
+
+terra_model_options terra_model_default_options(void) {
+  terra_model_options o;
+  o.copy = 0;
+  return o;
+}
+
+terra_status terra_model_load_with_options(const char* path, const terra_model_options* options, terra_model** out) {
   if (path == nullptr) return null_argument("terra_model_load", "path");
   if (out == nullptr) return null_argument("terra_model_load", "out");
   *out = nullptr;
-  return guarded([&] { return finish_load(terra::Model::load(std::string(path)), out); });
+  const terra_model_options o = options ? *options : terra_model_default_options();
+  terra::LoadOptions load;
+  load.copy = o.copy != 0;
+  return guarded([&] { return finish_load(terra::Model::load(std::string(path), load), out); });
 }
 
 terra_status terra_model_load_fd(int fd, int64_t offset, int64_t size, terra_model** out) {
@@ -190,6 +203,7 @@ terra_session_options terra_session_default_options(void) {
   o.max_context = 0;
   o.max_input = 0;
   o.pin_threads = 0;
+  o.max_memory = 0;
   return o;
 }
 
@@ -204,6 +218,7 @@ terra_status terra_session_create(const terra_model* model, const terra_session_
     so.max_context = o.max_context;
     so.max_input = o.max_input;
     so.pin_threads = o.pin_threads != 0;
+    so.max_memory = o.max_memory;
     auto created = terra::Session::create(*model->model, so);
     if (!created.ok()) return fail(created.status());
     auto handle = std::make_unique<terra_session>();

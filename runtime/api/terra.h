@@ -14,8 +14,16 @@
  *   terra_session_free(session);
  *   terra_model_free(model);
  *
- * Threads: a model may be shared by sessions on different threads; one session is used by one
- * thread at a time. The stop flag may be set from any thread.
+ * Threads (tests/c_api/test_c_api_threads.c holds the library to this):
+ *   - any call may be made from any thread; terra_last_error() is per thread;
+ *   - a model may be shared: terra_session_create, terra_tokenize, terra_detokenize and the
+ *     terra_model_* getters may run on several threads at once with the same model;
+ *   - a session is used by one thread at a time (calls on one session must not overlap);
+ *   - the stop flag of terra_generate_options may be set from any thread;
+ *   - free a model only after its sessions, when no call on it is running.
+ * A mapped model file must not be changed in place while loaded (a truncated file kills the
+ * process with SIGBUS): replace it by writing a new file and rename()-ing it over the old one, or
+ * load it with terra_model_options.copy.
  */
 #ifndef TERRA_H
 #define TERRA_H
@@ -58,6 +66,14 @@ TERRA_API const char* terra_status_name(terra_status status);
 typedef struct terra_model terra_model;
 
 TERRA_API terra_status terra_model_load(const char* path, terra_model** out);
+
+typedef struct terra_model_options {
+  int copy; /* nonzero: read the file into private memory instead of mapping it, for files on
+               shared or network storage that another process may rewrite while in use */
+} terra_model_options;
+TERRA_API terra_model_options terra_model_default_options(void);
+TERRA_API terra_status terra_model_load_with_options(const char* path, const terra_model_options* options,
+                                                     terra_model** out);
 /* `size` bytes at `offset` of an open file (kept owned by the caller; it may be closed after
  * this returns): an Android app's uncompressed asset, from AAsset_openFileDescriptor64. The
  * offset must be a multiple of 64 (zipalign -p gives page alignment). */
@@ -89,6 +105,8 @@ typedef struct terra_session_options {
   int max_input;   /* encoder-decoder models: longest input; 0 = max_context */
   int pin_threads; /* nonzero: pin the compute threads to the fastest cores (big cores on
                       big.LITTLE); the thread calling terra_session_create is one of them */
+  uint64_t max_memory; /* largest arena in bytes; 0 = half of the machine's physical memory.
+                          Creation fails with TERRA_ERROR_OUT_OF_MEMORY, naming both sizes. */
 } terra_session_options;
 
 TERRA_API terra_session_options terra_session_default_options(void);

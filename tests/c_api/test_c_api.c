@@ -206,6 +206,31 @@ int main(int argc, char** argv) {
     terra_model_free(from_fd);
   }
 
+  /* Read into private memory instead of mapped: the same greedy text; a memory limit is named. */
+  terra_model_options mo = terra_model_default_options();
+  CHECK(mo.copy == 0);
+  mo.copy = 1;
+  terra_model* copied = NULL;
+  CHECK(terra_model_load_with_options(argv[1], &mo, &copied) == TERRA_OK);
+  if (copied != NULL) {
+    terra_session* copy_session = NULL;
+    so = terra_session_default_options();
+    so.max_context = 4096;
+    so.max_memory = 1 << 20;
+    CHECK(terra_session_create(copied, &so, &copy_session) == TERRA_ERROR_OUT_OF_MEMORY);
+    CHECK(contains(terra_last_error(), "more than its memory limit of 1 MiB"));
+    so.max_memory = 0;
+    CHECK(terra_session_create(copied, &so, &copy_session) == TERRA_OK);
+    Collected f;
+    memset(&f, 0, sizeof f);
+    go.max_tokens = 40;
+    go.sampling.temperature = 0;
+    CHECK(terra_generate(copy_session, "And God said", &go, collect, &f, NULL) == TERRA_OK);
+    CHECK(strcmp(f.text, a.text) == 0);
+    terra_session_free(copy_session);
+    terra_model_free(copied);
+  }
+
   terra_session_free(session);
   terra_model_free(model);
   terra_model_free(NULL); /* freeing nothing is allowed */
