@@ -182,6 +182,12 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
   r.boolean("forget_dense", &c.forget_dense);
   r.boolean("use_two_swaps_per_encoder_block", &c.use_two_swaps_per_encoder_block);
   r.integer("output_vocab_size", &c.output_vocab_size);
+  int block_type = 0, decoder_output = 0;
+  r.choice("block_type", {"reversible", "residual"}, &block_type);
+  r.choice("decoder_output", {"mean", "concat"}, &decoder_output);
+  c.block_type = BlockType(block_type);
+  c.decoder_output = DecoderOutput(decoder_output);
+  r.integer("pos_d_feature", &c.pos_d_feature);
   if (const json* v = r.get("tokenizer")) {
     TokenizerInfo& t = out.tokenizer;
     // Ids within the vocabulary (the byte tokenizer's 256 bytes too), checked before any sum.

@@ -97,6 +97,9 @@ flatbuffers::Offset<fb::Config> build_config(flatbuffers::FlatBufferBuilder& b, 
   cb.add_forget_dense(c.forget_dense);
   cb.add_use_two_swaps_per_encoder_block(c.use_two_swaps_per_encoder_block);
   cb.add_output_vocab_size(c.output_vocab_size);
+  cb.add_block_type(fb::BlockType(c.block_type));
+  cb.add_decoder_output(fb::DecoderOutput(c.decoder_output));
+  cb.add_pos_d_feature(c.pos_d_feature);
   return cb.Finish();
 }
 

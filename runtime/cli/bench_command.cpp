@@ -47,10 +47,11 @@ int run_bench(const BenchArgs& a) {
   // Random token ids (not the special ones 0 and 1 where the vocabulary has others): speed does not
   // depend on the text.
   std::mt19937 rng(1234);
-  std::uniform_int_distribution<int> token(std::min(2, c.vocab_size - 1), c.vocab_size - 1);
+  std::uniform_int_distribution<int> token(std::min(2, c.output_vocab() - 1), c.output_vocab() - 1);
+  std::uniform_int_distribution<int> input_token(std::min(2, c.vocab_size - 1), c.vocab_size - 1);  // never 0: padding
   std::vector<int> prompt(static_cast<size_t>(a.prompt_len)), input(static_cast<size_t>(input_len));
   for (int& t : prompt) t = token(rng);
-  for (int& t : input) t = token(rng);
+  for (int& t : input) t = input_token(rng);
 
   // The probe's buffer is resident in full from its creation to the end, so the model's own peak
   // RSS is the larger of the peak before it and the final peak less the buffer.
@@ -81,7 +82,7 @@ int run_bench(const BenchArgs& a) {
     const double prefilled = platform::monotonic_seconds();
     for (int g = 0; g < a.gen_len; ++g) {
       const float* l = s.logits();
-      st = s.step(int(std::max_element(l, l + c.vocab_size) - l));  // greedy, as cheap as sampling
+      st = s.step(int(std::max_element(l, l + s.vocab_size()) - l));  // greedy, as cheap as sampling
       if (!st.ok()) return fail(st);
     }
     const double done = platform::monotonic_seconds();

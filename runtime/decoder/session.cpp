@@ -55,12 +55,16 @@ Session::Session(const Model& model, const SessionOptions& options, int max_cont
       weights_(model.weights()),
       max_context_(max_context),
       max_input_(max_input),
+      residual_(model.config().block_type == BlockType::kResidual),
       pool_(size_t(options.threads), options.pin_threads) {}
 
 Status Session::plan(uint64_t max_memory) {
   const ModelConfig& c = config_;
   const size_t F = sizeof(float);
   const uint64_t d = uint64_t(c.d_model), ctx = uint64_t(max_context_), in = uint64_t(max_input_);
+  // Dense attention's query/key and value widths (mult_conv uses d for both).
+  const uint64_t kw = uint64_t(c.n_heads) * uint64_t(c.key_dim()), vw = uint64_t(c.n_heads) * uint64_t(c.value_dim());
+  const uint64_t out_width = uint64_t(c.output_width());
   const uint64_t sru = uint64_t(c.sru_layers) * uint64_t(c.sru_width), B = uint64_t(c.ff_blocks());
   const uint64_t S = uint64_t(std::max(c.qkv_sparsity, 1));
   // Pass 1 records offsets; pass 2, after the one allocation, turns them into pointers.
@@ -72,12 +76,12 @@ Status Session::plan(uint64_t max_memory) {
 
   want(&stream_a_, d);
   want(&stream_b_, d);
-  want(&normed_, d);
-  want(&branch_, d);
-  want(&logits_, uint64_t(c.vocab_size));
-  if (c.loss_sparsity > 0) want(&loss_gated_, uint64_t(c.loss_sparsity) * d);
-  want(&attn_.q, d);
-  want(&attn_.context, d);
+  want(&normed_, std::max(d, out_width));
+  want(&branch_, std::max(d, out_width));
+  want(&logits_, uint64_t(c.output_vocab()));
+  if (c.loss_sparsity > 0) want(&loss_gated_, uint64_t(c.loss_sparsity) * out_width);
+  want(&attn_.q, std::max(d, kw));
+  want(&attn_.context, std::max(d, vw));
   want(&attn_.scores, std::max(ctx, in));
   want(&attn_.gated, S * d);
   want(&ff_.normed, d);
@@ -100,29 +104,30 @@ Status Session::plan(uint64_t max_memory) {
     LayerState& st = layers_[size_t(L)];
     st.kv.resize(size_t(c.n_decoder_attention_layers));
     st.u_history.assign(size_t(c.n_decoder_attention_layers), nullptr);
+    const bool mult_conv = c.decoder_attention_type(L) == AttentionType::kMultConv;
     for (size_t k = 0; k < st.kv.size(); ++k) {
-      want(&st.kv[k].k, ctx * d);
-      want(&st.kv[k].v, ctx * d);
-      if (c.decoder_attention_type(L) == AttentionType::kMultConv) {
-        want(&st.u_history[k], uint64_t(c.qkv_length_kernel) * d);
-      }
+      want(&st.kv[k].k, ctx * (mult_conv ? d : kw));
+      want(&st.kv[k].v, ctx * (mult_conv ? d : vw));
+      if (mult_conv) want(&st.u_history[k], uint64_t(c.qkv_length_kernel) * d);
     }
     if (sru > 0) want(&st.sru, sru);
     want_sparse(&st.sparse);
   }
   const uint64_t C = uint64_t(kChunk), widest = std::max(d, uint64_t(c.d_ff));
-  for (float** p : {&chunk_.a, &chunk_.b, &chunk_.normed, &chunk_.q, &chunk_.context, &chunk_.out}) want(p, C * d);
+  for (float** p : {&chunk_.a, &chunk_.b, &chunk_.normed, &chunk_.out}) want(p, C * d);
+  want(&chunk_.q, C * kw);
+  want(&chunk_.context, C * vw);
   if (c.ff_sparsity == 0) want(&chunk_.hidden, C * uint64_t(c.d_ff));
   want(&chunk_.widened, uint64_t(pool_.threads()) * widest);
   if (in > 0) {
     want(&encoder_.x, in * d);
     want(&encoder_.y, in * d);
-    want(&encoder_.q, in * d);
-    want(&encoder_.kv.k, in * d);
-    want(&encoder_.kv.v, in * d);
+    want(&encoder_.q, in * kw);
+    want(&encoder_.kv.k, in * kw);
+    want(&encoder_.kv.v, in * vw);
     want(&encoder_.row, d);
     want(&encoder_.normed, in * d);
-    want(&encoder_.context, in * d);
+    want(&encoder_.context, in * std::max(d, vw));
     if (sru > 0) want(&encoder_.sru_state, sru);
     want_sparse(&encoder_.sparse);
   }
@@ -155,11 +160,10 @@ void Session::reset() {
   }
 }
 
-Status Session::check_token(int token) const {
-  if (token < 0 || token >= config_.vocab_size) {
+Status Session::check_token(int token, int vocab) const {
+  if (token < 0 || token >= vocab) {
     return Status::Error(ErrorCode::kInvalidArgument, "token id " + std::to_string(token) +
-                                                          " is outside the vocabulary [0, " +
-                                                          std::to_string(config_.vocab_size) + ")");
+                                                          " is outside the vocabulary [0, " + std::to_string(vocab) + ")");
   }
   return Status::Ok();
 }
@@ -168,7 +172,14 @@ Status Session::encode(const int* tokens, size_t count) {
   if (config_.n_encoder_layers == 0) {
     return Status::Error(ErrorCode::kInvalidArgument, "this model has no encoder: give the text as a prompt");
   }
-  for (size_t i = 0; i < count; ++i) TERRA_RETURN_IF_ERROR(check_token(tokens[i]));
+  for (size_t i = 0; i < count; ++i) {
+    TERRA_RETURN_IF_ERROR(check_token(tokens[i], config_.vocab_size));
+    // trax pads inputs with 0 and masks those positions; terra takes unpadded inputs only.
+    if (tokens[i] == 0) {
+      return Status::Error(ErrorCode::kInvalidArgument,
+                           "input token " + std::to_string(i) + " is 0, trax's padding id: give the input without padding");
+    }
+  }
   if (count > size_t(max_input_)) {
     return Status::Error(ErrorCode::kOutOfRange, "an input of " + std::to_string(count) +
                                                      " tokens exceeds this session's maximum input of " +
@@ -213,7 +224,7 @@ Status Session::check_room(size_t count) const {
 }
 
 Status Session::step(int token) {
-  TERRA_RETURN_IF_ERROR(check_token(token));
+  TERRA_RETURN_IF_ERROR(check_token(token, config_.output_vocab()));
   TERRA_RETURN_IF_ERROR(check_room(1));
   embed_and_decode(token, true);
   return check_logits();
@@ -221,7 +232,7 @@ Status Session::step(int token) {
 
 Status Session::prefill(const int* tokens, size_t count) {
   // Check everything first so a bad prompt leaves the session as it was.
-  for (size_t i = 0; i < count; ++i) TERRA_RETURN_IF_ERROR(check_token(tokens[i]));
+  for (size_t i = 0; i < count; ++i) TERRA_RETURN_IF_ERROR(check_token(tokens[i], config_.output_vocab()));
   TERRA_RETURN_IF_ERROR(check_room(count));
   for (size_t i = 0; i < count; i += kChunk) {
     const int n = int(std::min(count - i, size_t(kChunk)));
@@ -231,7 +242,7 @@ Status Session::prefill(const int* tokens, size_t count) {
 }
 
 Status Session::check_logits() const {
-  for (int v = 0; v < config_.vocab_size; ++v) {
+  for (int v = 0; v < config_.output_vocab(); ++v) {
     if (!std::isfinite(logits_[v])) {
       return Status::Error(ErrorCode::kCorruptModel,
                            "the model produced a non-finite logit (token " + std::to_string(v) + ", position " +
@@ -248,7 +259,7 @@ const int32_t* Session::selected_units(int layer) const {
 }
 
 void Session::embed_and_decode(int token, bool want_logits) {
-  embed_token(weights_.embedding, token, normed_);
+  embed_token(weights_.decoder_embedding, token, normed_);
   add_position(weights_.decoder_pos, config_, position_ - prefix_, normed_);  // decoder positions count from 0
   decode_position(normed_, normed_, want_logits);
 }
@@ -260,9 +271,10 @@ void Session::decode_position(const float* first, const float* second, bool want
   std::copy(first, first + d, stream_a_);
   std::copy(second, second + d, stream_b_);
 
-  // Reversible half-residual: x += F(LN(y)), then the streams swap roles.
+  // Reversible half-residual: x += F(LN(y)), then the streams swap roles. Residual blocks are the
+  // same code with one stream: x and y alias it, so x += F(LN(x)) and the swaps change nothing.
   float* x = stream_a_;
-  float* y = stream_b_;
+  float* y = residual_ ? stream_a_ : stream_b_;
   for (size_t L = 0; L < layers_.size(); ++L) {
     const LayerWeights& lw = weights_.decoder[L];
     LayerState& st = layers_[L];
@@ -288,8 +300,14 @@ void Session::decode_position(const float* first, const float* second, bool want
 void Session::finish_logits(const float* x, const float* y) {
   const ModelConfig& c = config_;
   const size_t d = size_t(c.d_model);
-  for (size_t i = 0; i < d; ++i) branch_[i] = (x[i] + y[i]) * 0.5f;
-  layer_norm(branch_, weights_.out_norm.scale, weights_.out_norm.bias, c.layernorm_eps, d, normed_);
+  if (c.decoder_output == DecoderOutput::kConcat) {  // ReformerLM: LN over [a; b]
+    std::copy(x, x + d, branch_);
+    std::copy(y, y + d, branch_ + d);
+  } else {  // (x + y) / 2; with residual blocks x == y: the stream itself
+    for (size_t i = 0; i < d; ++i) branch_[i] = (x[i] + y[i]) * 0.5f;
+  }
+  const size_t width = size_t(c.output_width());
+  layer_norm(branch_, weights_.out_norm.scale, weights_.out_norm.bias, c.layernorm_eps, width, normed_);
   loss_step(weights_.loss, normed_, loss_gated_, logits_, pool_);
 }
 
@@ -299,12 +317,12 @@ void Session::prefill_chunk(const int* tokens, int n, bool want_logits) {
   const int pos0 = position_;
   for (int t = 0; t < n; ++t) {
     float* a = chunk_.a + t * d;
-    embed_token(weights_.embedding, tokens[t], a);
+    embed_token(weights_.decoder_embedding, tokens[t], a);
     add_position(weights_.decoder_pos, c, pos0 + t - prefix_, a);  // decoder positions count from 0
     std::copy(a, a + d, chunk_.b + t * d);
   }
   float* x = chunk_.a;
-  float* y = chunk_.b;
+  float* y = residual_ ? chunk_.a : chunk_.b;  // one stream for residual blocks (decode_position)
   auto add_rows = [&](float* dst, const float* src) { add_inplace(dst, src, size_t(n) * size_t(d)); };
   for (size_t L = 0; L < layers_.size(); ++L) {
     const LayerWeights& lw = weights_.decoder[L];
@@ -321,11 +339,13 @@ void Session::prefill_chunk(const int* tokens, int n, bool want_logits) {
         }
       } else {
         // Keys and values of the whole chunk first, then each position attends causally.
+        const int64_t kw = int64_t(c.n_heads) * c.key_dim(), vw = int64_t(c.n_heads) * c.value_dim();
         matmul_tokens(aw.q.w, chunk_.normed, n, aw.q.bias, chunk_.q, chunk_.widened, pool_);
-        matmul_tokens(aw.k.w, chunk_.normed, n, aw.k.bias, st.kv[k].k + pos0 * d, chunk_.widened, pool_);
-        matmul_tokens(aw.v.w, chunk_.normed, n, aw.v.bias, st.kv[k].v + pos0 * d, chunk_.widened, pool_);
+        matmul_tokens(aw.k.w, chunk_.normed, n, aw.k.bias, st.kv[k].k + pos0 * kw, chunk_.widened, pool_);
+        matmul_tokens(aw.v.w, chunk_.normed, n, aw.v.bias, st.kv[k].v + pos0 * vw, chunk_.widened, pool_);
         for (int t = 0; t < n; ++t) {
-          attend(chunk_.q + t * d, st.kv[k], pos0 + t + 1, c.d_model, c.n_heads, attn_.scores, chunk_.context + t * d);
+          attend(chunk_.q + t * kw, st.kv[k], pos0 + t + 1, c.n_heads, c.key_dim(), c.value_dim(), attn_.scores,
+                 chunk_.context + t * vw);
         }
         matmul_tokens(aw.o.w, chunk_.context, n, aw.o.bias, chunk_.out, chunk_.widened, pool_);
       }
@@ -341,7 +361,7 @@ void Session::prefill_chunk(const int* tokens, int n, bool want_logits) {
         layer_norm(y + t * d, lw.ff.norm.scale, lw.ff.norm.bias, c.layernorm_eps, size_t(d), chunk_.normed + t * d);
       }
       matmul_tokens(lw.ff.w1.w, chunk_.normed, n, lw.ff.w1.bias, chunk_.hidden, chunk_.widened, pool_);
-      relu_inplace(chunk_.hidden, size_t(n) * size_t(c.d_ff));
+      activate_inplace(lw.ff.activation, chunk_.hidden, size_t(n) * size_t(c.d_ff));
       matmul_tokens(lw.ff.w2.w, chunk_.hidden, n, lw.ff.w2.bias, chunk_.out, chunk_.widened, pool_);
       for (int t = 0; lw.ff.has_sru && t < n; ++t) {  // the recurrence runs in order
         sru_branch_step(lw.ff.sru, y + t * d, c.layernorm_eps, st.sru, ff_.sru, ff_.branch, pool_);

@@ -48,7 +48,7 @@ class Session {
   void reset();
 
   const float* logits() const { return logits_; }
-  int vocab_size() const { return config_.vocab_size; }
+  int vocab_size() const { return config_.output_vocab(); }  // of the decoder: the logits' length
   int position() const { return position_; }  // positions in the decoder stack, input included
   int input_length() const { return prefix_; }
   int max_context() const { return max_context_; }
@@ -70,7 +70,7 @@ class Session {
 
   Session(const Model& model, const SessionOptions& options, int max_context, int max_input);
   Status plan(uint64_t max_memory);
-  Status check_token(int token) const;
+  Status check_token(int token, int vocab) const;
   // Room for `count` more positions: in the context, and in a learned position table.
   Status check_room(size_t count) const;
   Status check_logits() const;
@@ -86,6 +86,7 @@ class Session {
   const ModelWeights& weights_;
   int max_context_;
   int max_input_;
+  bool residual_ = false;  // residual blocks: one stream (see decode_position)
   int position_ = 0;
   int prefix_ = 0;  // encoder positions at the start of the decoder stack
   ThreadPool pool_;

@@ -13,7 +13,7 @@ namespace terra {
 EncoderOutput run_encoder(const ModelWeights& w, const ModelConfig& c, const int* tokens, int n,
                           const EncoderBuffers& b, const AttentionScratch& attn, const FeedForwardScratch& ff,
                           const ThreadPool& pool) {
-  const int64_t d = c.d_model;
+  const int64_t d = c.d_model, kw = int64_t(c.n_heads) * c.key_dim(), vw = int64_t(c.n_heads) * c.value_dim();
   for (int t = 0; t < n; ++t) {
     float* x = b.x + t * d;
     embed_token(w.embedding, tokens[t], x);
@@ -31,7 +31,9 @@ EncoderOutput run_encoder(const ModelWeights& w, const ModelConfig& c, const int
     matmul_tokens(aw.q.w, b.normed, n, aw.q.bias, b.q, b.widened, pool);
     matmul_tokens(aw.k.w, b.normed, n, aw.k.bias, b.kv.k, b.widened, pool);
     matmul_tokens(aw.v.w, b.normed, n, aw.v.bias, b.kv.v, b.widened, pool);
-    for (int t = 0; t < n; ++t) attend(b.q + t * d, b.kv, n, c.d_model, c.n_heads, attn.scores, b.context + t * d);
+    for (int t = 0; t < n; ++t) {
+      attend(b.q + t * kw, b.kv, n, c.n_heads, c.key_dim(), c.value_dim(), attn.scores, b.context + t * vw);
+    }
     matmul_tokens(aw.o.w, b.context, n, aw.o.bias, b.normed, b.widened, pool);
     add_inplace(x, b.normed, size_t(n) * size_t(d));
     std::swap(x, y);
@@ -51,7 +53,7 @@ EncoderOutput run_encoder(const ModelWeights& w, const ModelConfig& c, const int
           layer_norm(y + (t0 + t) * d, layer.ff.norm.scale, layer.ff.norm.bias, c.layernorm_eps, size_t(d), in + t * d);
         }
         matmul_tokens(layer.ff.w1.w, in, m, layer.ff.w1.bias, b.hidden, b.widened, pool);
-        relu_inplace(b.hidden, size_t(m) * size_t(c.d_ff));
+        activate_inplace(layer.ff.activation, b.hidden, size_t(m) * size_t(c.d_ff));
         matmul_tokens(layer.ff.w2.w, b.hidden, m, layer.ff.w2.bias, out, b.widened, pool);
       }
       for (int t = 0; layer.ff.has_sru && t < n; ++t) {  // the SRU recurrence runs in input order
@@ -60,7 +62,9 @@ EncoderOutput run_encoder(const ModelWeights& w, const ModelConfig& c, const int
       }
       add_inplace(x, b.context, size_t(n) * size_t(d));
     }
-    std::swap(x, y);
+    // trax's use_two_swaps_per_encoder_block = False leaves out the swap after the FF: the next
+    // attention adds to the stream the FF just added to.
+    if (c.use_two_swaps_per_encoder_block) std::swap(x, y);
   }
   if (c.reversible_encoder) return {x, y};
   // LN(Dense((a + b) / 2)), written over stream one, which then feeds both decoder streams.

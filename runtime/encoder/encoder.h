@@ -15,13 +15,13 @@ namespace terra {
 struct EncoderBuffers {
   float* x = nullptr;  // [max_input, d]: stream one
   float* y = nullptr;  // [max_input, d]: stream two
-  float* q = nullptr;  // [max_input, d]
-  KVCache kv;          // [max_input, d] each
+  float* q = nullptr;  // [max_input, heads * dk]
+  KVCache kv;          // [max_input, heads * dk] and [max_input, heads * dv]
   float* sru_state = nullptr;  // [sru cells * width]
   SparseFFScratch sparse;
   float* row = nullptr;  // [d]
   float* normed = nullptr;   // [max_input, d]
-  float* context = nullptr;  // [max_input, d]
+  float* context = nullptr;  // [max_input, max(d, heads * dv)]
   float* hidden = nullptr;   // [chunk, d_ff]: dense FF of `chunk` positions at a time
   int chunk = 0;
   float* widened = nullptr;  // matmul_tokens' scratch

@@ -7,19 +7,19 @@
 
 namespace terra {
 
-void attend(const float* q, const KVCache& cache, int n, int d, int heads, float* scores, float* context) {
-  const int64_t dh = d / heads;
-  const float scale = float(1.0 / std::sqrt(double(dh)));
+void attend(const float* q, const KVCache& cache, int n, int heads, int dk, int dv, float* scores, float* context) {
+  const int64_t kw = int64_t(heads) * dk, vw = int64_t(heads) * dv;  // row widths of the cache
+  const float scale = float(1.0 / std::sqrt(double(dk)));
   for (int h = 0; h < heads; ++h) {
-    const int64_t off = h * dh;
-    for (int t = 0; t < n; ++t) scores[t] = dot_f32(q + off, cache.k + int64_t(t) * d + off, size_t(dh)) * scale;
+    const int64_t ko = int64_t(h) * dk, vo = int64_t(h) * dv;
+    for (int t = 0; t < n; ++t) scores[t] = dot_f32(q + ko, cache.k + int64_t(t) * kw + ko, size_t(dk)) * scale;
     softmax_inplace(scores, size_t(n));
-    float* ctx = context + off;
-    for (int64_t e = 0; e < dh; ++e) ctx[e] = 0;
+    float* ctx = context + vo;
+    for (int64_t e = 0; e < dv; ++e) ctx[e] = 0;
     for (int t = 0; t < n; ++t) {
       const float p = scores[t];
-      const float* v = cache.v + int64_t(t) * d + off;
-      for (int64_t e = 0; e < dh; ++e) ctx[e] += p * v[e];
+      const float* v = cache.v + int64_t(t) * vw + vo;
+      for (int64_t e = 0; e < dv; ++e) ctx[e] += p * v[e];
     }
   }
 }

@@ -9,8 +9,8 @@
 namespace terra {
 
 struct AttentionScratch {
-  float* q = nullptr;        // [d]
-  float* context = nullptr;  // [d]
+  float* q = nullptr;        // [max(d, heads * dk)]
+  float* context = nullptr;  // [max(d, heads * dv)]
   float* scores = nullptr;   // [max_context]
   float* gated = nullptr;    // [S * d]: mult_conv's gated copies of the input
 };

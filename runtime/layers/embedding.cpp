@@ -12,7 +12,12 @@ void add_position(const PositionWeights& w, const ModelConfig& c, int pos, float
     case PosEncoding::kNone:
       return;
     case PosEncoding::kLearned:
-      add_inplace(x, w.table + int64_t(pos) * d, size_t(d));
+      if (w.dense.data == nullptr) {
+        add_inplace(x, w.table + int64_t(pos) * d, size_t(d));
+      } else {
+        const float* row = w.table + int64_t(pos) * w.dense.cols;
+        for (int i = 0; i < d; ++i) x[i] += dot_row(w.dense, i, row);
+      }
       return;
     case PosEncoding::kFixedBase: {
       const int digits = c.pos_n_digits, width = d / digits;

@@ -13,9 +13,12 @@ struct DenseFFScratch {
   float* hidden = nullptr;  // [d_ff]
 };
 
-// out = relu(x W1 + b1) W2 + b2
+// out = act(x W1 + b1) W2 + b2, act = relu, gelu or fast gelu (trax's ff_activation)
 void dense_ff_step(const FeedForwardWeights& w, const float* x, const DenseFFScratch& s, float* out,
                    const ThreadPool& pool);
+
+// x = act(x), elementwise.
+void activate_inplace(Activation act, float* x, size_t n);
 
 struct SparseFFScratch {
   float* lowrank = nullptr;   // [r]

@@ -73,9 +73,6 @@ Status ModelConfig::validate() const {
   if (qkv_kernel_size % 2 == 0) return bad("qkv_kernel_size", qkv_kernel_size, "must be odd (trax pads it evenly)");
   TERRA_RETURN_IF_ERROR(in_range("qkv_length_kernel", qkv_length_kernel, 1, 64));
   TERRA_RETURN_IF_ERROR(in_range("loss_sparsity", loss_sparsity, 0, 1 << 12));
-  if (loss_sparsity > 0 && vocab_size % loss_sparsity != 0) {
-    return bad("loss_sparsity", loss_sparsity, "must divide vocab_size " + std::to_string(vocab_size));
-  }
   TERRA_RETURN_IF_ERROR(in_range("max_len", max_len, 1, 1 << 24));
   if (pos_encoding != PosEncoding::kNone && pos_encoding != PosEncoding::kFixedBase &&
       pos_encoding != PosEncoding::kLearned) {
@@ -101,6 +98,12 @@ Status ModelConfig::validate() const {
   TERRA_RETURN_IF_ERROR(in_range("ff_activation", ff_activation, 0, 2));
   TERRA_RETURN_IF_ERROR(in_range("n_layers_forget", n_layers_forget, 0, 1024));
   TERRA_RETURN_IF_ERROR(in_range("output_vocab_size", output_vocab_size, 0, 1 << 22));
+  TERRA_RETURN_IF_ERROR(in_range("block_type", int(block_type), 0, 1));
+  TERRA_RETURN_IF_ERROR(in_range("decoder_output", int(decoder_output), 0, 1));
+  TERRA_RETURN_IF_ERROR(in_range("pos_d_feature", pos_d_feature, 0, 1 << 16));
+  if (loss_sparsity > 0 && output_vocab() % loss_sparsity != 0) {
+    return bad("loss_sparsity", loss_sparsity, "must divide the output vocabulary " + std::to_string(output_vocab()));
+  }
   if (!(layernorm_eps > 0.0f && layernorm_eps < 1.0f)) {
     return Status::Error(ErrorCode::kCorruptModel,
                          "config field layernorm_eps = " + std::to_string(layernorm_eps) + ": must be in (0, 1)");
@@ -116,9 +119,11 @@ Status ModelConfig::check_supported() const {
     if (t == AttentionType::kLSH) return unsupported("attention type 'lsh' (LSH self-attention)");
   }
   const int dh = d_model / n_heads;
-  if (d_attention_key != 0 && d_attention_key != dh) return unsupported("d_attention_key other than d_model / n_heads");
-  if (d_attention_value != 0 && d_attention_value != dh) {
-    return unsupported("d_attention_value other than d_model / n_heads");
+  const bool mult_conv = n_encoder_layers > 0 && encoder_attention_type == AttentionType::kMultConv;
+  bool any_mult_conv = mult_conv;
+  for (AttentionType t : decoder_attention_types) any_mult_conv = any_mult_conv || t == AttentionType::kMultConv;
+  if (any_mult_conv && (key_dim() != dh || value_dim() != dh)) {
+    return unsupported("mult_conv attention with d_attention_key or d_attention_value other than d_model / n_heads");
   }
   if (!attention_bias) return unsupported("attention without biases (attention_bias false)");
   if (qkv_share_qk) return unsupported("mult_conv attention with share_qk");
@@ -127,10 +132,11 @@ Status ModelConfig::check_supported() const {
   if (loss_sparsity > 0 && loss_sparsity_type != 0) return unsupported("loss_sparsity_type other than mult");
   if (loss_d_lowrank != 0) return unsupported("loss_d_lowrank");
   if (ff_sparsity > 0 && ff_sparsity_type != 0) return unsupported("ff_sparsity_type other than 1inN");
-  if (ff_activation != 0) return unsupported("ff_activation other than relu");
   if (n_layers_forget != 0) return unsupported("n_layers_forget (forgetting blocks)");
-  if (!use_two_swaps_per_encoder_block) return unsupported("use_two_swaps_per_encoder_block false");
-  if (output_vocab_size != 0 && output_vocab_size != vocab_size) return unsupported("a separate output vocabulary");
+  if (block_type == BlockType::kResidual && (n_encoder_layers > 0 || decoder_output != DecoderOutput::kMean)) {
+    return unsupported("residual blocks with an encoder or a concatenated output");
+  }
+  if (decoder_output == DecoderOutput::kConcat && loss_sparsity > 0) return unsupported("a concatenated output with a sparse loss");
   if (n_encoder_layers > 0 && encoder_attention_type != AttentionType::kDense) {
     return unsupported(std::string("encoder attention type '") + attention_type_name(encoder_attention_type) + "'");
   }

@@ -13,6 +13,12 @@ namespace terra {
 
 enum class AttentionType : uint8_t { kDense = 0, kMultConv = 1, kLSH = 2 };
 enum class PosEncoding : uint8_t { kNone = 0, kFixedBase = 1, kLearned = 2 };
+// The decoder stack: trax's reversible two-stream blocks (Terraformer, ReformerLM), or standard
+// pre-LayerNorm residual blocks x + F(LN(x)) (TransformerLM, ConfigurableTransformerLM).
+enum class BlockType : uint8_t { kReversible = 0, kResidual = 1 };
+// How the two reversible streams become the loss layer's input: LN((a+b)/2) (Terraformer), or
+// LN over the concatenation [a; b] of width 2d (ReformerLM).
+enum class DecoderOutput : uint8_t { kMean = 0, kConcat = 1 };
 
 const char* attention_type_name(AttentionType t);
 const char* pos_encoding_name(PosEncoding p);
@@ -25,6 +31,8 @@ struct ModelConfig {
   int n_encoder_layers = 0;
   int n_decoder_layers = 0;
   int n_decoder_attention_layers = 2;
+  BlockType block_type = BlockType::kReversible;
+  DecoderOutput decoder_output = DecoderOutput::kMean;
   std::vector<AttentionType> decoder_attention_types{AttentionType::kDense};
   AttentionType encoder_attention_type = AttentionType::kDense;
   int ff_sparsity = 0;  // N; 0 = dense FF
@@ -38,6 +46,7 @@ struct ModelConfig {
   PosEncoding pos_encoding = PosEncoding::kFixedBase;
   std::vector<int> pos_bases{11, 13, 14, 15};
   int pos_n_digits = 8;
+  int pos_d_feature = 0;  // learned table of this width times a [d_feature, d] matrix (trax's d_feature); 0 = d
   bool center_layernorm = true;
   float layernorm_eps = 1e-6f;
   int max_len = 2048;
@@ -67,6 +76,11 @@ struct ModelConfig {
   int output_vocab_size = 0;  // 0 = vocab_size
 
   int head_dim() const { return d_model / n_heads; }
+  int key_dim() const { return d_attention_key != 0 ? d_attention_key : head_dim(); }      // per head
+  int value_dim() const { return d_attention_value != 0 ? d_attention_value : head_dim(); }  // per head
+  int output_vocab() const { return output_vocab_size != 0 ? output_vocab_size : vocab_size; }
+  // Width of the final LayerNorm and the loss layer's input.
+  int output_width() const { return decoder_output == DecoderOutput::kConcat ? 2 * d_model : d_model; }
   int ff_blocks() const { return ff_sparsity > 0 ? d_ff / ff_sparsity : 0; }  // B
   AttentionType decoder_attention_type(int layer) const {
     return decoder_attention_types[size_t(layer) % decoder_attention_types.size()];

@@ -79,6 +79,9 @@ ModelConfig config_from_fb(const fb::Config& c) {
   m.forget_dense = c.forget_dense();
   m.use_two_swaps_per_encoder_block = c.use_two_swaps_per_encoder_block();
   m.output_vocab_size = c.output_vocab_size();
+  m.block_type = BlockType(c.block_type());
+  m.decoder_output = DecoderOutput(c.decoder_output());
+  m.pos_d_feature = c.pos_d_feature();
   return m;
 }
 

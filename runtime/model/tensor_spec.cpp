@@ -57,7 +57,12 @@ void positions(Builder& b, const ModelConfig& c, const std::string& p) {
       b.table(p + ".pos.base_weights", {int64_t(c.pos_bases.size()), c.pos_n_digits, d / c.pos_n_digits}, false);
       break;
     case PosEncoding::kLearned:
-      b.table(p + ".pos.table", {c.max_len, d}, false);
+      if (c.pos_d_feature == 0) {
+        b.table(p + ".pos.table", {c.max_len, d}, false);
+      } else {  // trax PositionalEncoding(d_feature=k): table[pos] @ dense [k, d], no bias
+        b.table(p + ".pos.table", {c.max_len, c.pos_d_feature}, false);
+        b.kernel(p + ".pos.dense.kernel", c.pos_d_feature, {d});
+      }
       break;
     case PosEncoding::kNone:
       break;
@@ -68,7 +73,11 @@ void attention(Builder& b, const ModelConfig& c, const std::string& p, Attention
   const int64_t d = c.d_model;
   b.norm(p + ".norm", d, c.center_layernorm);
   if (type != AttentionType::kMultConv) {
-    for (const char* w : {".q", ".k", ".v", ".o"}) b.dense(p + w, d, d);
+    const int64_t hk = int64_t(c.n_heads) * c.key_dim(), hv = int64_t(c.n_heads) * c.value_dim();
+    b.dense(p + ".q", d, hk);
+    b.dense(p + ".k", d, hk);
+    b.dense(p + ".v", d, hv);
+    b.dense(p + ".o", hv, d);
     return;
   }
   const int64_t S = c.qkv_sparsity, M = d / S, lk = c.qkv_length_kernel;
@@ -115,7 +124,7 @@ void feed_forward(Builder& b, const ModelConfig& c, const std::string& ff) {
 
 std::vector<TensorSpec> model_tensors(const ModelConfig& c) {
   Builder b;
-  const int64_t d = c.d_model, V = c.vocab_size;
+  const int64_t d = c.d_model, V = c.vocab_size;  // the input (encoder, and decoder unless separate) vocabulary
   b.table("embedding", {V, d}, true);
   if (c.n_encoder_layers > 0) {
     positions(b, c, "encoder");
@@ -129,6 +138,7 @@ std::vector<TensorSpec> model_tensors(const ModelConfig& c) {
       b.norm("encoder.out_norm", d, true);
     }
   }
+  if (c.output_vocab_size != 0) b.table("decoder.embedding", {c.output_vocab_size, d}, true);  // trax's output embedding
   positions(b, c, "decoder");
   for (int L = 0; L < c.n_decoder_layers; ++L) {
     const std::string layer = "decoder.layers." + std::to_string(L);
@@ -137,13 +147,14 @@ std::vector<TensorSpec> model_tensors(const ModelConfig& c) {
     }
     feed_forward(b, c, layer + ".ff");
   }
-  b.norm("decoder.out_norm", d, true);
+  const int64_t out = c.output_width(), Vo = c.output_vocab();
+  b.norm("decoder.out_norm", out, true);
   if (c.loss_sparsity == 0) {
-    b.dense("loss", d, V);
+    b.dense("loss", out, Vo);
   } else {
-    b.table("loss.gating", {c.loss_sparsity, d}, true);
-    b.kernel("loss.projection", d, {V / c.loss_sparsity});
-    b.vec("loss.bias", V);
+    b.table("loss.gating", {c.loss_sparsity, out}, true);
+    b.kernel("loss.projection", out, {Vo / c.loss_sparsity});
+    b.vec("loss.bias", Vo);
   }
   return b.out;
 }

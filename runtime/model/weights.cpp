@@ -67,6 +67,7 @@ PositionWeights bind_positions(Binder& b, const ModelConfig& c, const std::strin
     w.base_weights = b.vec(p + ".pos.base_weights");
   } else if (c.pos_encoding == PosEncoding::kLearned) {
     w.table = b.vec(p + ".pos.table");
+    if (c.pos_d_feature != 0) w.dense = b.mat(p + ".pos.dense.kernel");
   }
   return w;
 }
@@ -111,6 +112,7 @@ FeedForwardWeights bind_feed_forward(Binder& b, const ModelConfig& c, const std:
   FeedForwardWeights w;
   w.norm = b.norm(ff + ".norm", c.center_layernorm);
   w.sparse = c.ff_sparsity > 0;
+  w.activation = Activation(c.ff_activation);
   if (w.sparse) {
     SparseFFWeights& s = w.sff;
     s.blocks = c.ff_blocks();
@@ -156,6 +158,7 @@ Result<ModelWeights> bind_weights(const ModelFile& file) {
       w.encoder_out_norm = b.norm("encoder.out_norm", true);
     }
   }
+  w.decoder_embedding = c.output_vocab_size != 0 ? b.mat("decoder.embedding") : w.embedding;
   w.decoder_pos = bind_positions(b, c, "decoder");
   for (int L = 0; L < c.n_decoder_layers; ++L) {
     const std::string layer = "decoder.layers." + std::to_string(L);

@@ -64,9 +64,12 @@ struct SruWeights {
   DenseWeights out;                // n -> d
 };
 
+enum class Activation : uint8_t { kRelu = 0, kGelu = 1, kFastGelu = 2 };  // trax Relu, Gelu, FastGelu
+
 struct FeedForwardWeights {
   NormWeights norm;
   bool sparse = false;
+  Activation activation = Activation::kRelu;  // of the dense FF (trax's SparseFF is always relu)
   DenseWeights w1, w2;  // dense FF
   SparseFFWeights sff;  // sparse FF
   bool has_sru = false;
@@ -82,7 +85,8 @@ struct PositionWeights {
   PosEncoding kind = PosEncoding::kNone;
   const float* start_vec = nullptr;     // fixed-base [d]
   const float* base_weights = nullptr;  // fixed-base [bases, digits, d/digits]
-  const float* table = nullptr;         // learned [max_len, d]
+  const float* table = nullptr;         // learned [max_len, d], or [max_len, d_feature] with `dense`
+  MatrixRef dense;                      // d_feature: [d, d_feature]; position vector = dense · table[pos]
 };
 
 struct LossWeights {
@@ -94,6 +98,7 @@ struct LossWeights {
 
 struct ModelWeights {
   MatrixRef embedding;  // [V, d], shared by encoder and decoder
+  MatrixRef decoder_embedding;  // the decoder's: `embedding`, or trax's separate output embedding
   PositionWeights encoder_pos;
   std::vector<LayerWeights> encoder;
   DenseWeights encoder_out_dense;  // reversible_encoder false
