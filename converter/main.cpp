@@ -7,6 +7,7 @@
 
 #include "convert.h"
 #include "presets.h"
+#include "trax/trax_import.h"
 
 namespace {
 int fail(const terra::Status& s) {
@@ -23,6 +24,21 @@ int run(int argc, char** argv) {
   auto* in = app.add_option("checkpoint", checkpoint, "folder with config.json and model.safetensors");
   auto* syn = app.add_option("--synthesize", synthesize,
                              "config.json or a preset name (--list-presets): write random weights instead");
+  std::string from_trax;
+  terra::trax::ImportOptions trax_options;
+  auto* trax = app.add_option("--from-trax", from_trax,
+                              "a trax checkpoint: model.pkl.gz (with model.weights.npy.gz beside it, or weights inside), "
+                              "or its folder");
+  app.add_option("--gin", trax_options.gin_path, "--from-trax: the checkpoint's config.gin (default: beside it)");
+  app.add_option("--trax-model", trax_options.model_class,
+                 "--from-trax: the model class, when config.gin does not say (TransformerLM, ConfigurableTransformerLM, "
+                 "ReformerLM, ConfigurableTerraformer)");
+  app.add_option("--vocab", trax_options.vocab,
+                 "--from-trax: none (token ids), char (trax's byte vocabulary), or a SentencePiece .model file")
+      ->capture_default_str();
+  app.add_option("--n-reserved-ids", trax_options.n_reserved_ids, "--from-trax: trax's n_reserved_ids of the vocabulary");
+  trax->excludes(syn);
+  in->excludes(trax);
   bool list = false;
   app.add_flag("--list-presets", list, "list the built-in configurations of the paper's Table 1");
   in->excludes(syn);
@@ -46,20 +62,34 @@ int run(int argc, char** argv) {
     std::fprintf(stderr, "terra-convert: error: --output is required\n");
     return 2;
   }
-  if (checkpoint.empty() && synthesize.empty()) {
-    std::fprintf(stderr, "terra-convert: error: give a checkpoint folder or --synthesize CONFIG\n");
+  if (checkpoint.empty() && synthesize.empty() && from_trax.empty()) {
+    std::fprintf(stderr, "terra-convert: error: give a checkpoint folder, --from-trax CHECKPOINT or --synthesize CONFIG\n");
     return 2;
   }
 
+  std::unique_ptr<terra::trax::Imported> imported;
+  if (!from_trax.empty()) {
+    auto r = terra::trax::import_trax(from_trax, trax_options);
+    if (!r.ok()) return fail(r.status());
+    imported = r.take();
+    if (!quiet) {
+      std::fprintf(stderr, "trax %s: %zu weight leaves (%s)\n", imported->model.model_class.c_str(),
+                   imported->checkpoint->weights().size(), imported->checkpoint->layout().c_str());
+      for (const std::string& note : imported->model.notes) std::fprintf(stderr, "  note: %s\n", note.c_str());
+    }
+  }
   const terra::Preset* preset = synthesize.empty() ? nullptr : terra::find_preset(synthesize);
   terra::Result<terra::CheckpointConfig> config =
-      preset ? terra::Result<terra::CheckpointConfig>(preset->config)
-             : terra::read_config_json(synthesize.empty() ? checkpoint + "/config.json" : synthesize);
+      imported ? terra::Result<terra::CheckpointConfig>(imported->config)
+      : preset ? terra::Result<terra::CheckpointConfig>(preset->config)
+               : terra::read_config_json(synthesize.empty() ? checkpoint + "/config.json" : synthesize);
   if (!config.ok()) return fail(config.status());
 
   std::unique_ptr<terra::SafetensorsFile> weights;
   terra::TensorSource source;
-  if (synthesize.empty()) {
+  if (imported) {
+    source = imported->source;
+  } else if (synthesize.empty()) {
     auto opened = terra::SafetensorsFile::open(checkpoint + "/model.safetensors");
     if (!opened.ok()) return fail(opened.status());
     weights = opened.take();

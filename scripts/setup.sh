@@ -7,7 +7,7 @@ set -euo pipefail
 BUILD_PKGS=(g++ cmake make pkg-config
   libxnnpack-dev libpthreadpool-dev libcpuinfo-dev
   libflatbuffers-dev flatbuffers-compiler
-  nlohmann-json3-dev libcli11-dev libsentencepiece-dev)
+  nlohmann-json3-dev libcli11-dev libsentencepiece-dev zlib1g-dev)
 # Tests: Catch2 v2, the PyTorch reference that produces golden data, a JDK for the Java binding,
 # (The ARM cross builds install their compilers, qemu-user and target libraries themselves:
 # toolchains/make_sysroot.sh.)

@@ -1,6 +1,7 @@
 #include "trax/gin.h"
 
 #include <cerrno>
+#include <cmath>
 #include <cstdlib>
 
 #include "platform.h"
@@ -8,8 +9,15 @@
 namespace terra::trax {
 
 std::string short_name(const std::string& configurable) {
-  const size_t dot = configurable.rfind('.');
-  return dot == std::string::npos ? configurable : configurable.substr(dot + 1);
+  const size_t slash = configurable.rfind('/');
+  const std::string name = slash == std::string::npos ? configurable : configurable.substr(slash + 1);
+  const size_t dot = name.rfind('.');
+  return dot == std::string::npos ? name : name.substr(dot + 1);
+}
+
+std::string scope_of(const std::string& configurable) {
+  const size_t slash = configurable.rfind('/');
+  return slash == std::string::npos ? "" : configurable.substr(0, slash);
 }
 
 namespace {
@@ -276,15 +284,20 @@ Status GinConfig::parse_into(const std::string& text, const std::string& name, c
 }
 
 const GinValue* GinConfig::find(const std::string& name, const std::string& param) const {
-  // Unscoped bindings only: trax's operative configs bind model parameters without a scope.
-  const GinValue* found = nullptr;
+  // A binding in the reference's scope wins over an unscoped one (gin's rule for scoped references).
+  const std::string scope = scope_of(name), cls = short_name(name);
+  const GinValue* unscoped = nullptr;
+  const GinValue* scoped = nullptr;
   for (const auto& [key, value] : bindings_) {
-    if (key.find('/') != std::string::npos) continue;
     const size_t dot = key.rfind('.');
-    if (key.compare(dot + 1, std::string::npos, param) != 0) continue;
-    if (short_name(key.substr(0, dot)) == short_name(name)) found = &value;
+    if (dot == std::string::npos || key.compare(dot + 1, std::string::npos, param) != 0) continue;
+    const std::string configurable = key.substr(0, dot);
+    if (short_name(configurable) != cls) continue;
+    const std::string key_scope = scope_of(configurable);
+    if (key_scope.empty()) unscoped = &value;
+    else if (!scope.empty() && key_scope == scope) scoped = &value;
   }
-  return found;
+  return scoped ? scoped : unscoped;
 }
 
 Result<GinValue> GinConfig::resolve(const GinValue& v) const { return resolve(v, 0); }

@@ -35,8 +35,9 @@ class GinConfig {
   static Result<GinConfig> parse(const std::string& text, const std::string& name);
 
   // The value bound to `param` of the configurable `name` (its last dotted component is enough:
-  // "ConfigurableTerraformer" finds "trax.models.ConfigurableTerraformer.d_model"), unscoped or in
-  // one of `scopes`; macros are resolved. Null when unbound.
+  // "ConfigurableTerraformer" finds "trax.models.ConfigurableTerraformer.d_model"); for a scoped
+  // name ("encoder/SelfAttention") a binding in that scope wins over an unscoped one. Unresolved
+  // (%macros stay); null when unbound.
   const GinValue* find(const std::string& name, const std::string& param) const;
   // The configurable a reference names, as written: "trax.models.ConfigurableTerraformer".
   const std::map<std::string, GinValue>& bindings() const { return bindings_; }
@@ -52,7 +53,10 @@ class GinConfig {
   std::string name_;
 };
 
-// The last dotted component of a configurable's name: "trax.models.X" -> "X".
+// The last dotted component of a configurable's name, without its scope: "trax.models.X" -> "X",
+// "encoder/X" -> "X".
 std::string short_name(const std::string& configurable);
+// The scope of a scoped name: "encoder/X" -> "encoder", else "".
+std::string scope_of(const std::string& configurable);
 
 }  // namespace terra::trax

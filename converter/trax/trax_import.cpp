@@ -1,0 +1,177 @@
+#include "trax/trax_import.h"
+
+#include <map>
+
+#include "config_json.h"
+#include "platform.h"
+
+namespace terra::trax {
+
+namespace {
+
+// Shapes equal up to dimensions of size 1 (old checkpoints keep a leading 1: [1, max_len, d]).
+std::vector<int64_t> squeezed(const std::vector<int64_t>& s) {
+  std::vector<int64_t> out;
+  for (int64_t d : s) {
+    if (d != 1) out.push_back(d);
+  }
+  return out;
+}
+
+Status leaf_error(const std::string& name, size_t index, const Leaf& leaf, const std::string& what) {
+  return Status::Error(ErrorCode::kInvalidArgument,
+                       name + ": leaf " + std::to_string(index) + " (for terra tensor '" +
+                           (leaf.tensor.empty() ? "(unused)" : leaf.tensor) + "') " + what);
+}
+
+Status vocabulary(const ImportOptions& o, CheckpointConfig* cc) {
+  TokenizerInfo& t = cc->tokenizer;
+  const int V = cc->model.output_vocab();
+  if (o.vocab == "none") {
+    t.kind = TokenizerKind::kNone;
+    t.start_id = 0;
+    t.end_id = V > 1 ? 1 : 0;  // trax's eos_id default
+    if (o.n_reserved_ids > 0) {
+      return Status::Error(ErrorCode::kInvalidArgument, "--n-reserved-ids needs a vocabulary (--vocab)");
+    }
+    return Status::Ok();
+  }
+  if (o.vocab == "char") {  // trax's 'char' vocabulary: byte b is id b + n_reserved_ids
+    t.kind = TokenizerKind::kByte;
+    t.byte_offset = o.n_reserved_ids < 0 ? 2 : o.n_reserved_ids;
+    t.start_id = 0;
+    t.end_id = 1;
+    if (int64_t(t.byte_offset) + 256 > V) {
+      return Status::Error(ErrorCode::kInvalidArgument, "--vocab char needs a vocabulary of n_reserved_ids + 256 = " +
+                                                            std::to_string(t.byte_offset + 256) + " ids, the model has " +
+                                                            std::to_string(V));
+    }
+    return Status::Ok();
+  }
+  auto bytes = platform::read_file(o.vocab, kMaxTokenizerBytes);
+  if (!bytes.ok()) return bytes.status();
+  if (o.vocab.size() > 6 && o.vocab.compare(o.vocab.size() - 6, 6, ".model") == 0) {
+    if (o.n_reserved_ids > 0) {
+      return Status::Error(ErrorCode::kUnsupported, "--n-reserved-ids with a SentencePiece vocabulary is not supported");
+    }
+    t.kind = TokenizerKind::kSentencePiece;  // T5's convention: pad 0 (the start id), EOS 1
+    t.start_id = 0;
+    t.end_id = 1;
+    cc->tokenizer_model.assign(bytes.value().begin(), bytes.value().end());
+    return Status::Ok();
+  }
+  return Status::Error(ErrorCode::kUnsupported, "--vocab " + o.vocab +
+                                                    ": give none, char, or a SentencePiece .model file");
+}
+
+}  // namespace
+
+Status match_leaves(const ModelDescription& model, const std::vector<Array>& leaves, const std::string& name) {
+  const std::vector<Leaf>& want = model.leaves;
+  for (size_t i = 0; i < std::min(want.size(), leaves.size()); ++i) {
+    const Leaf& w = want[i];
+    const Array& a = leaves[i];
+    const bool same = squeezed(a.shape) == squeezed(w.shape);
+    if (!same) {
+      return leaf_error(name, i, w, "has shape " + shape_string(a.shape) + ", the " + model.model_class +
+                                        " of this config.gin has " + shape_string(w.shape));
+    }
+  }
+  if (want.size() != leaves.size()) {
+    const size_t i = std::min(want.size(), leaves.size());
+    const std::string next = i < want.size() ? " (the next one is for '" + want[i].tensor + "' " + shape_string(want[i].shape) + ")"
+                                             : " (the next one in the checkpoint is " + shape_string(leaves[i].shape) + ")";
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         name + ": the checkpoint has " + std::to_string(leaves.size()) + " weight leaves, the " +
+                             model.model_class + " of this config.gin has " + std::to_string(want.size()) + next);
+  }
+  return Status::Ok();
+}
+
+Result<std::unique_ptr<Imported>> import_trax(const std::string& checkpoint, const ImportOptions& options) {
+  auto imported = std::make_unique<Imported>();
+  auto ckpt = Checkpoint::open(checkpoint);
+  if (!ckpt.ok()) return ckpt.status();
+  imported->checkpoint = ckpt.take();
+  const Checkpoint& c = *imported->checkpoint;
+  std::string gin_path = options.gin_path;
+  if (gin_path.empty()) {
+    const std::string& p = c.path();
+    gin_path = (p.find('/') == std::string::npos ? "." : p.substr(0, p.rfind('/'))) + "/config.gin";
+    if (!platform::path_exists(gin_path)) {
+      return Status::Error(ErrorCode::kIo, gin_path + ": no config.gin beside the checkpoint; give one with --gin");
+    }
+  }
+  auto gin = GinConfig::parse_file(gin_path);
+  if (!gin.ok()) return gin.status();
+  std::string cls = options.model_class;
+  if (cls.empty()) {
+    auto found = find_model_class(gin.value());
+    if (!found.ok()) return found.status();
+    cls = found.take();
+  }
+  if (c.weights().empty()) return Status::Error(ErrorCode::kCorruptModel, c.path() + ": the checkpoint holds no weights");
+  auto described = describe_model(gin.value(), cls, c.weights()[0].shape.empty() ? 0 : c.weights()[0].shape[0]);
+  if (!described.ok()) return described.status();
+  imported->model = described.take();
+  TERRA_RETURN_IF_ERROR(match_leaves(imported->model, c.weights(), c.path()));
+
+  CheckpointConfig& cc = imported->config;
+  cc.model = imported->model.config;
+  TERRA_RETURN_IF_ERROR(vocabulary(options, &cc));
+  cc.tokenizer.model = cc.tokenizer_model.data();
+  cc.tokenizer.model_size = cc.tokenizer_model.size();
+  cc.metadata["source"] = "trax " + imported->model.model_class + " checkpoint " + c.path() + " (step " +
+                          std::to_string(c.step()) + ", " + c.layout() + ")";
+
+  // Which leaves make each terra tensor.
+  std::map<std::string, std::vector<size_t>> parts;
+  for (size_t i = 0; i < imported->model.leaves.size(); ++i) {
+    const Leaf& leaf = imported->model.leaves[i];
+    if (leaf.op != Leaf::Op::kIgnore) parts[leaf.tensor].push_back(i);
+  }
+  for (const std::string& z : imported->model.zeros) parts[z];  // no leaves: zeros
+  for (const TensorSpec& spec : model_tensors(cc.model)) {
+    if (!parts.count(spec.name)) {
+      return Status::Error(ErrorCode::kInvalidArgument, "internal: terra tensor '" + spec.name +
+                                                            "' has no trax leaf for a " + imported->model.model_class);
+    }
+  }
+  const Imported* self = imported.get();
+  imported->source = [self, parts](const TensorSpec& spec) -> Result<std::vector<float>> {
+    int64_t n = 1;
+    for (int64_t d : spec.source_shape) n *= d;
+    const std::vector<size_t>& from = parts.at(spec.name);
+    if (from.empty()) return std::vector<float>(size_t(n), 0.0f);
+    std::vector<float> out;
+    out.reserve(size_t(n));
+    for (size_t i : from) {
+      const Leaf& leaf = self->model.leaves[i];
+      auto values = self->checkpoint->weights()[i].to_f32();
+      if (!values.ok()) {
+        return Status::Error(values.status().code(), self->checkpoint->path() + ": leaf " + std::to_string(i) + " ('" +
+                                                         spec.name + "'): " + values.status().message());
+      }
+      if (leaf.op == Leaf::Op::kHeadsIn) {  // [H, d, dh] -> [d, H*dh]
+        const int64_t H = leaf.shape[0], d = leaf.shape[1], dh = leaf.shape[2];
+        std::vector<float> t(values.value().size());
+        for (int64_t h = 0; h < H; ++h) {
+          for (int64_t r = 0; r < d; ++r) {
+            for (int64_t j = 0; j < dh; ++j) t[size_t((r * H + h) * dh + j)] = values.value()[size_t((h * d + r) * dh + j)];
+          }
+        }
+        out.insert(out.end(), t.begin(), t.end());
+      } else {  // whole, a part in order, or [H, dv, d] -> [H*dv, d] (the same order)
+        out.insert(out.end(), values.value().begin(), values.value().end());
+      }
+    }
+    if (int64_t(out.size()) != n) {
+      return Status::Error(ErrorCode::kInvalidArgument, "terra tensor '" + spec.name + "' needs " + std::to_string(n) +
+                                                            " values, its trax leaves hold " + std::to_string(out.size()));
+    }
+    return out;
+  };
+  return imported;
+}
+
+}  // namespace terra::trax

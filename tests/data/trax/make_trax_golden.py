@@ -1,0 +1,313 @@
+"""Golden data made by trax itself, for terra's import tests (development time only: neither
+terra's build nor its tests run this; they read what it wrote, in generated/).
+
+For each case: a small model is built by trax from gin bindings, trained for one step of SGD by
+trax's own training.Loop (so trax writes the checkpoint, model.pkl.gz + model.weights.npy.gz, and
+the operative config.gin with its own code), then:
+  - eval-mode log-probabilities of every position of a fixed sequence -> logprobs.npy [T, V]
+    (for encoder-decoder models: of the decoder positions after the input);
+  - predict-mode greedy decoding with trax's decoding.autoregressive_sample from the saved
+    checkpoint -> greedy.npy;
+  - the same weights in trax's older layout (flat_weights inside the pickle) -> old/model.pkl.gz.
+Usage: python make_trax_golden.py OUT_DIR [CASE...]   (with trax importable; see README.md)
+"""
+import gzip
+import os
+import pickle
+import shutil
+import sys
+
+import types
+
+import tensorflow as tf
+# trax (7c189c2c) imports tf.estimator, which TensorFlow 2.16+ no longer has; trax's models do not use it.
+if not hasattr(tf, "estimator"):
+  tf.estimator = types.ModuleType("estimator")
+  sys.modules["tensorflow.estimator"] = tf.estimator
+import gin
+import numpy as np
+import jax.numpy as jnp
+import trax
+from trax import layers as tl
+from trax import shapes
+from trax.supervised import decoding, training
+
+# name: (gin bindings, model class, vocab, kind, sequence)
+CASES = {}
+
+
+def case(name, model, vocab, bindings, kind="lm", seq_len=12, input_len=0, greedy=8, layouts=()):
+  """layouts: older on-disk layouts to write too: 'old' (flat_weights inside the pickle), 'old_bf16'
+  (its bfloat16 form: (uint16 array, 'bfloat16') pairs), 'bf16' (Loop's layout, bfloat16 as uint16)."""
+  CASES[name] = dict(model=model, vocab=vocab, bindings=bindings, kind=kind, seq_len=seq_len,
+                     input_len=input_len, greedy=greedy, layouts=layouts)
+
+
+case("transformer_lm", "TransformerLM", 32, """
+TransformerLM.vocab_size = 32
+TransformerLM.d_model = 32
+TransformerLM.d_ff = 64
+TransformerLM.n_layers = 2
+TransformerLM.n_heads = 4
+TransformerLM.max_len = 64
+""", layouts=("old", "old_bf16", "bf16"))
+
+# ConfigurableTransformerLM, dense, with FastGelu and trax's PositionalEncoding table.
+case("ctlm_dense_fastgelu", "ConfigurableTransformerLM", 32, """
+ConfigurableTransformerLM.vocab_size = 32
+ConfigurableTransformerLM.d_model = 32
+ConfigurableTransformerLM.d_ff = 64
+ConfigurableTransformerLM.n_layers = 2
+ConfigurableTransformerLM.n_heads = 4
+ConfigurableTransformerLM.max_len = 64
+ConfigurableTransformerLM.ff_activation = @trax.layers.FastGelu
+""")
+
+# The paper's Scaling Transformer: every sparse option (sparse FF, mult-conv QKV, sparse loss, SRU),
+# fixed-base positions.
+case("ctlm_scaling_sparse", "ConfigurableTransformerLM", 32, """
+ConfigurableTransformerLM.vocab_size = 32
+ConfigurableTransformerLM.d_model = 32
+ConfigurableTransformerLM.d_ff = 64
+ConfigurableTransformerLM.n_layers = 2
+ConfigurableTransformerLM.n_heads = 4
+ConfigurableTransformerLM.max_len = 64
+ConfigurableTransformerLM.ff_sparsity = 8
+ConfigurableTransformerLM.ff_use_sru = (1, 8)
+ConfigurableTransformerLM.loss_sparsity = 4
+ConfigurableTransformerLM.attention_type = @MultiplicativeConvCausalAttention
+ConfigurableTransformerLM.pos_type = 'fixed-base'
+MultiplicativeConvCausalAttention.sparsity = 4
+MultiplicativeConvCausalAttention.length_kernel_size = 3
+""", layouts=("old",))
+
+# SelfAttention (per-head weights, with biases) and Gelu; sparse FF with an explicit rank.
+case("ctlm_selfattn_gelu", "ConfigurableTransformerLM", 32, """
+ConfigurableTransformerLM.vocab_size = 32
+ConfigurableTransformerLM.d_model = 32
+ConfigurableTransformerLM.d_ff = 64
+ConfigurableTransformerLM.n_layers = 2
+ConfigurableTransformerLM.n_heads = 2
+ConfigurableTransformerLM.max_len = 64
+ConfigurableTransformerLM.ff_activation = @trax.layers.Gelu
+ConfigurableTransformerLM.attention_type = @SelfAttention
+SelfAttention.predict_mem_len = 64
+SelfAttention.predict_drop_len = 64
+""")
+
+# SelfAttention with biases: trax's predict mode cannot run it (its incremental path unpacks four
+# weights), so this case has eval-mode log-probabilities only.
+case("ctlm_selfattn_bias", "ConfigurableTransformerLM", 32, """
+ConfigurableTransformerLM.vocab_size = 32
+ConfigurableTransformerLM.d_model = 32
+ConfigurableTransformerLM.d_ff = 64
+ConfigurableTransformerLM.n_layers = 2
+ConfigurableTransformerLM.n_heads = 2
+ConfigurableTransformerLM.max_len = 64
+ConfigurableTransformerLM.attention_type = @SelfAttention
+SelfAttention.bias = True
+SelfAttention.predict_mem_len = 64
+SelfAttention.predict_drop_len = 64
+""", greedy=0)
+
+# ReformerLM: SelfAttention with key/value widths of 24 per head (not d_model / n_heads),
+# FastGelu, concatenated output streams.
+case("reformer_lm", "ReformerLM", 32, """
+ReformerLM.vocab_size = 32
+ReformerLM.d_model = 32
+ReformerLM.d_ff = 64
+ReformerLM.d_attention_key = 24
+ReformerLM.d_attention_value = 24
+ReformerLM.n_layers = 2
+ReformerLM.n_heads = 2
+ReformerLM.max_len = 64
+ReformerLM.attention_type = @SelfAttention
+SelfAttention.predict_mem_len = 64
+SelfAttention.predict_drop_len = 64
+""")
+
+# ConfigurableTerraformer with trax's defaults: SelfAttention in the encoder and the decoder,
+# fixed-base positions, two decoder attention layers per block.
+case("terraformer_default", "ConfigurableTerraformer", 32, """
+ConfigurableTerraformer.input_vocab_size = 32
+ConfigurableTerraformer.d_model = 32
+ConfigurableTerraformer.d_ff = 64
+ConfigurableTerraformer.n_encoder_layers = 2
+ConfigurableTerraformer.n_decoder_layers = 2
+ConfigurableTerraformer.n_heads = 4
+ConfigurableTerraformer.max_len = 64
+SelfAttention.predict_mem_len = 64
+SelfAttention.predict_drop_len = 64
+""", kind="encdec", input_len=7)
+
+# terraformer_c4_medium.gin at small width: dense Attention encoder, mult-conv decoder, sparse FF,
+# SRU, sparse loss, reversible encoder, trax's PositionalEncoding table.
+case("terraformer_c4_small", "ConfigurableTerraformer", 32, """
+ConfigurableTerraformer.input_vocab_size = 32
+ConfigurableTerraformer.d_model = 32
+ConfigurableTerraformer.d_ff = 64
+ConfigurableTerraformer.n_encoder_layers = 2
+ConfigurableTerraformer.n_decoder_layers = 2
+ConfigurableTerraformer.n_heads = 4
+ConfigurableTerraformer.max_len = 64
+ConfigurableTerraformer.encoder_attention_type = @Attention
+ConfigurableTerraformer.encoder_decoder_attention_type = @MultiplicativeConvCausalAttention
+ConfigurableTerraformer.ff_sparsity = 8
+ConfigurableTerraformer.ff_use_sru = (1, 8)
+ConfigurableTerraformer.loss_sparsity = 4
+ConfigurableTerraformer.reversible_encoder = True
+ConfigurableTerraformer.pos_type = None
+MultiplicativeConvCausalAttention.sparsity = 4
+MultiplicativeConvCausalAttention.length_kernel_size = 3
+""", kind="encdec", input_len=7, layouts=("old",))
+
+# sparse_c4_pretrain_16gb_adafactor.gin's options: use_two_swaps_per_encoder_block False, RMS
+# LayerNorm; and a separate output vocabulary, positions through trax's d_feature.
+case("terraformer_one_swap_outvocab", "ConfigurableTerraformer", 32, """
+ConfigurableTerraformer.input_vocab_size = 32
+ConfigurableTerraformer.output_vocab_size = 24
+ConfigurableTerraformer.d_model = 32
+ConfigurableTerraformer.d_ff = 64
+ConfigurableTerraformer.n_encoder_layers = 3
+ConfigurableTerraformer.n_decoder_layers = 2
+ConfigurableTerraformer.n_heads = 4
+ConfigurableTerraformer.max_len = 64
+ConfigurableTerraformer.encoder_attention_type = @Attention
+ConfigurableTerraformer.encoder_decoder_attention_type = @CausalAttention
+ConfigurableTerraformer.use_two_swaps_per_encoder_block = False
+ConfigurableTerraformer.center_layernorm = False
+ConfigurableTerraformer.ff_sparsity = 8
+ConfigurableTerraformer.pos_type = None
+PositionalEncoding.d_feature = 8
+""", kind="encdec", input_len=7)
+
+
+def out_vocab(c):
+  for line in c["bindings"].splitlines():
+    if "output_vocab_size" in line:
+      return int(line.split("=")[1])
+  return c["vocab"]
+
+
+def sequence(vocab, n, seed):
+  rng = np.random.RandomState(seed)
+  return rng.randint(1, vocab, size=n).astype(np.int32)
+
+
+def build(c, mode):
+  gin.clear_config()
+  gin.parse_config(c["bindings"])
+  return getattr(trax.models, c["model"])(mode=mode)
+
+
+def train_one_step(c, out):
+  """trax's Loop saves the checkpoint and config.gin."""
+  model = build(c, "train")
+  rng = np.random.RandomState(0)
+  def batches():
+    while True:
+      if c["kind"] == "lm":
+        x = rng.randint(1, c["vocab"], size=(2, c["seq_len"])).astype(np.int32)
+        yield (x, x, np.ones_like(x, dtype=np.float32))
+      else:
+        e = rng.randint(1, c["vocab"], size=(2, c["input_len"])).astype(np.int32)
+        d = rng.randint(1, out_vocab(c), size=(2, c["seq_len"])).astype(np.int32)
+        yield (e, d, d, np.ones_like(d, dtype=np.float32))
+  loss = tl.WeightedCategoryCrossEntropy()
+  if c["kind"] != "lm":  # the model also passes its decoder tokens through: (logits, tok_d, targets, weights)
+    loss = tl.Serial(tl.Select([0, 2, 3], n_in=4), loss)
+  task = training.TrainTask(batches(), loss, trax.optimizers.SGD(1e-3))
+  loop = training.Loop(model, [task], output_dir=out, random_seed=1)
+  loop.run(1)
+  loop.save_checkpoint("model")
+  loop._save_gin(None)  # pylint: disable=protected-access  (what Loop does at its first log)
+  return loop
+
+
+def log_softmax(x):
+  x = x - x.max(-1, keepdims=True)
+  return x - np.log(np.exp(x).sum(-1, keepdims=True))
+
+
+def main():
+  out_root = sys.argv[1]
+  names = sys.argv[2:] or list(CASES)
+  for name in names:
+    c = CASES[name]
+    out = os.path.join(out_root, name)
+    shutil.rmtree(out, ignore_errors=True)
+    os.makedirs(out)
+    train_one_step(c, out)
+    for f in os.listdir(out):  # keep the checkpoint and the config only
+      if f not in ("model.pkl.gz", "model.weights.npy.gz", "config.gin"):
+        p = os.path.join(out, f)
+        shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+    # Eval mode from the saved checkpoint: every position's log-probabilities.
+    seq = sequence(out_vocab(c), c["seq_len"], 7)
+    model = build(c, "eval")
+    if c["kind"] == "lm":
+      sig = shapes.ShapeDtype((1, c["seq_len"]), np.int32)
+      model.init_from_file(os.path.join(out, "model.pkl.gz"), weights_only=True, input_signature=sig)
+      logits = model(seq[None, :])
+    else:
+      inp = sequence(c["vocab"], c["input_len"], 8)
+      sig = (shapes.ShapeDtype((1, c["input_len"]), np.int32), shapes.ShapeDtype((1, c["seq_len"]), np.int32))
+      model.init_from_file(os.path.join(out, "model.pkl.gz"), weights_only=True, input_signature=sig)
+      logits = model((inp[None, :], seq[None, :]))
+      if isinstance(logits, (list, tuple)):
+        logits = logits[0]
+      np.save(os.path.join(out, "input.npy"), inp)
+    np.save(os.path.join(out, "tokens.npy"), seq)
+    # Greedy decoding by eval-mode forward passes over the growing sequence (no predict-mode state);
+    # trax's eval mode shifts the tokens right, so output i predicts token i.
+    n_greedy = c["greedy"] or 8
+    dec = np.zeros((1, c["seq_len"]), np.int32)
+    for i in range(n_greedy):
+      ev = model(dec) if c["kind"] == "lm" else model((inp[None, :], dec))
+      ev = ev[0] if isinstance(ev, (list, tuple)) else ev
+      dec[0, i] = np.argmax(np.asarray(ev[0, i]))
+    np.save(os.path.join(out, "greedy_eval.npy"), dec[0, :n_greedy])
+    np.save(os.path.join(out, "logprobs.npy"), log_softmax(np.asarray(logits[0], dtype=np.float64)).astype(np.float32))
+    # Predict mode: greedy decoding from the start token (trax's own decoding loop).
+    greedy = [[]]
+    pred = build(c, "predict") if c["greedy"] else None
+    one = shapes.ShapeDtype((1, 1), np.int32)
+    if pred is None:
+      pass
+    elif c["kind"] == "lm":
+      pred.init_from_file(os.path.join(out, "model.pkl.gz"), weights_only=True, input_signature=one)
+      greedy = decoding.autoregressive_sample(pred, None, batch_size=1, max_length=c["greedy"], temperature=0.0)
+    else:
+      sig = (shapes.ShapeDtype((1, c["input_len"]), np.int32), one)
+      pred.init_from_file(os.path.join(out, "model.pkl.gz"), weights_only=True, input_signature=sig)
+      greedy = decoding.autoregressive_sample(pred, inp[None, :], max_length=c["greedy"], temperature=0.0)
+    if pred is not None:
+      np.save(os.path.join(out, "greedy.npy"), np.asarray(greedy[0], dtype=np.int32))
+    # Older layouts of the same weights.
+    with gzip.open(os.path.join(out, "model.pkl.gz"), "rb") as f:
+      d = pickle.load(f)
+    flat = [np.asarray(w) for w in trax.layers.base.np_from_file(
+        os.path.join(out, "model.weights.npy.gz"), compresslevel=d["flat_weights"])]
+    for layout in c["layouts"]:
+      os.makedirs(os.path.join(out, layout))
+      shutil.copy(os.path.join(out, "config.gin"), os.path.join(out, layout, "config.gin"))
+      if layout == "bf16":  # Loop's layout with bfloat16 weights: their uint16 bits (training.py _to_bits)
+        bits = [np.asarray(jnp.asarray(w, dtype=jnp.bfloat16).view(np.uint16)) for w in flat]
+        trax.layers.base.np_to_file(bits, os.path.join(out, layout, "model.weights.npy.gz"), compresslevel=2)
+        shutil.copy(os.path.join(out, "model.pkl.gz"), os.path.join(out, layout, "model.pkl.gz"))
+        continue
+      weights = flat
+      stamp = "Jun-18-2020"
+      if layout == "old_bf16":  # trainer_lib 'Oct-28-2020': (uint16 array, 'bfloat16') pairs
+        weights = [(np.asarray(jnp.asarray(w, dtype=jnp.bfloat16).view(np.uint16)), "bfloat16") for w in flat]
+        stamp = "Oct-28-2020"
+      old = dict(step=d["step"], flat_weights=weights, flat_state=d["flat_state"],
+                 flat_eval_state=d["flat_eval_state"], history=d["history"], slots=[],
+                 input_signature=d["input_signature"], version_timestamp=stamp)
+      with gzip.open(os.path.join(out, layout, "model.pkl.gz"), "wb", compresslevel=2) as f:
+        pickle.dump(old, f)
+    print(name, "greedy", np.asarray(greedy[0]).tolist(), "logprobs", np.load(os.path.join(out, "logprobs.npy")).shape)
+
+
+if __name__ == "__main__":
+  main()
