@@ -11,7 +11,9 @@ cd "$(dirname "$0")/.."
 seconds=${1:-45}
 shift || true
 targets=("$@")
-if ((${#targets[@]} == 0)); then targets=(fuzz_model_file fuzz_converter_inputs fuzz_tokenizer fuzz_c_api); fi
+if ((${#targets[@]} == 0)); then
+  targets=(fuzz_model_file fuzz_converter_inputs fuzz_tokenizer fuzz_c_api fuzz_trax_checkpoint)
+fi
 build=build-fuzz
 
 CC=clang CXX=clang++ cmake -S . -B "$build" -DCMAKE_BUILD_TYPE=RelWithDebInfo -DTERRA_FUZZ=ON \

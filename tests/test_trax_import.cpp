@@ -14,6 +14,7 @@
 #include <string>
 
 #include "convert.h"
+#include "decoder/beam_search.h"
 #include "decoder/session.h"
 #include "model_factory.h"
 #include "test_util.h"
@@ -143,6 +144,29 @@ TEST_CASE("trax's copy checkpoints decode what trax's decoding_test expects", "[
     }
     CHECK(out == std::vector<int>{3, 7, 5, 3, 2, 4});
   }
+}
+
+TEST_CASE("beam search gives the beams trax's decoding_test expects", "[trax]") {
+  // decoding.beam_search(model, [0 3 7 5 3 2 4 0], n_beams=3, max_length=6).
+  trax::ImportOptions o;
+  o.gin_path = kData + "/copy/transformerlm_copy.gin";
+  auto model = import(kData + "/copy/transformerlm_copy.pkl.gz", test::temp_path("beams.terra"), o);
+  auto search = BeamSearch::create(*model, {16, 1}, 3);
+  REQUIRE(search.ok());
+  auto beams = search.value()->run({}, {0, 0, 3, 7, 5, 3, 2, 4, 0}, 6);
+  REQUIRE(beams.ok());
+  REQUIRE(beams.value().size() == 3);
+  CHECK(beams.value()[0].tokens == std::vector<int>{3, 7, 5, 3, 2, 4});
+  CHECK(beams.value()[1].tokens == std::vector<int>{3, 7, 5, 3, 2, 2});
+  CHECK(beams.value()[2].tokens == std::vector<int>{3, 7, 5, 3, 3, 2});
+  CHECK(beams.value()[0].score > beams.value()[1].score);
+  CHECK(beams.value()[1].score > beams.value()[2].score);
+  // One beam is greedy decoding.
+  auto one = BeamSearch::create(*model, {16, 1}, 1);
+  REQUIRE(one.ok());
+  auto greedy = one.value()->run({}, {0, 0, 3, 7, 5, 3, 2, 4, 0}, 6);
+  REQUIRE(greedy.ok());
+  CHECK(greedy.value()[0].tokens == std::vector<int>{3, 7, 5, 3, 2, 4});
 }
 
 TEST_CASE("checkpoints trax saved: log-probabilities and greedy decoding equal trax's", "[trax]") {

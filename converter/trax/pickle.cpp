@@ -43,11 +43,6 @@ namespace {
 
 using Kind = PyObject::Kind;
 
-PyRef make(Kind k) {
-  auto p = std::make_shared<PyObject>();
-  p->kind = k;
-  return p;
-}
 
 // The classes a trax checkpoint may name; anything else is refused (nothing is ever imported).
 enum class Known {
@@ -92,22 +87,29 @@ std::string dtype_string(const PyObject& dtype) {
 
 class Unpickler {
  public:
-  Unpickler(const uint8_t* data, size_t size, std::string name) : p_(data), end_(data + size), name_(std::move(name)) {}
+  Unpickler(const uint8_t* data, size_t size, std::string name)
+      : p_(data), end_(data + size), name_(std::move(name)), tree_(std::make_unique<PickleTree>()) {}
 
-  Result<PyRef> run() {
+  Result<std::unique_ptr<PickleTree>> run() {
     while (p_ < end_) {
       const uint8_t op = *p_++;
       Status s = step(op);
       if (!s.ok()) return s;
       if (done_) {
         if (stack_.size() != 1) return bad("the pickle ends with " + std::to_string(stack_.size()) + " values");
-        return stack_.back();
+        tree_->root = stack_.back();
+        return std::move(tree_);
       }
     }
     return bad("the pickle ends before its STOP");
   }
 
  private:
+  PyRef make(Kind k) {
+    tree_->objects.push_back(std::make_unique<PyObject>());
+    tree_->objects.back()->kind = k;
+    return tree_->objects.back().get();
+  }
   Status bad(const std::string& what) const {
     return Status::Error(ErrorCode::kCorruptModel, name_ + ": " + what);
   }
@@ -141,7 +143,9 @@ class Unpickler {
     return items;
   }
   Status push(PyRef v) {
-    if (stack_.size() > (size_t(1) << 24)) return bad("the pickle's stack grows past 16M values");
+    if (stack_.size() > (size_t(1) << 24) || tree_->objects.size() > (size_t(1) << 26)) {
+      return bad("the pickle holds more than 64M values");
+    }
     stack_.push_back(std::move(v));
     return Status::Ok();
   }
@@ -212,13 +216,13 @@ class Unpickler {
           return bad("numpy _frombuffer is given " + args->describe());
         }
         PyRef r = make(Kind::kArray);
-        TERRA_RETURN_IF_ERROR(fill_array(r.get(), a[2], a[1], a[3]->kind == Kind::kStr && a[3]->text == "F", a[0]));
+        TERRA_RETURN_IF_ERROR(fill_array(r, a[2], a[1], a[3]->kind == Kind::kStr && a[3]->text == "F", a[0]));
         return r;
       }
       case Known::kJaxArray: {  // (fun, args, arr_state, aval_state): a numpy array's state
         if (a.size() < 3) return bad("a jax array is given " + args->describe());
         PyRef r = make(Kind::kArray);
-        TERRA_RETURN_IF_ERROR(build_array(r.get(), a[2]));
+        TERRA_RETURN_IF_ERROR(build_array(r, a[2]));
         return r;
       }
       case Known::kContainer: {
@@ -307,7 +311,7 @@ class Unpickler {
     return fill_array(r, s[1], s[2], s[3]->kind == Kind::kBool && s[3]->boolean, s[4]);
   }
   Status build(const PyRef& obj, const PyRef& state) {
-    if (obj->kind == Kind::kArray) return build_array(obj.get(), state);
+    if (obj->kind == Kind::kArray) return build_array(obj, state);
     if (obj->kind == Kind::kDType) {  // (version, byte order, ...)
       if (state->kind == Kind::kTuple && state->items.size() >= 2 && state->items[1]->kind == Kind::kStr) {
         const std::string& order = state->items[1]->text;
@@ -593,11 +597,12 @@ class Unpickler {
   std::vector<size_t> marks_;
   std::map<uint64_t, PyRef> memo_;
   bool done_ = false;
+  std::unique_ptr<PickleTree> tree_;
 };
 
 }  // namespace
 
-Result<PyRef> unpickle(const uint8_t* data, size_t size, const std::string& name) {
+Result<std::unique_ptr<PickleTree>> unpickle(const uint8_t* data, size_t size, const std::string& name) {
   return Unpickler(data, size, name).run();
 }
 

@@ -14,7 +14,9 @@
 namespace terra::trax {
 
 struct PyObject;
-using PyRef = std::shared_ptr<PyObject>;
+// Objects refer to each other by plain pointers: a pickle may build cycles (a list holding itself),
+// so one PickleTree owns every object it read.
+using PyRef = PyObject*;
 
 // A numpy array; its bytes stay in the buffer the pickle was read from.
 struct NdArray {
@@ -44,7 +46,12 @@ struct PyObject {
   std::string describe() const;     // "a list of 12", "an int", ... for error messages
 };
 
+struct PickleTree {
+  PyRef root = nullptr;
+  std::vector<std::unique_ptr<PyObject>> objects;
+};
+
 // `name` is what errors call the input. The tree refers to `data`, which must outlive it.
-Result<PyRef> unpickle(const uint8_t* data, size_t size, const std::string& name);
+Result<std::unique_ptr<PickleTree>> unpickle(const uint8_t* data, size_t size, const std::string& name);
 
 }  // namespace terra::trax

@@ -130,42 +130,67 @@ Result<std::unique_ptr<Checkpoint>> Checkpoint::from_memory(const uint8_t* pickl
   return c;
 }
 
+Result<std::unique_ptr<Checkpoint>> Checkpoint::from_bytes(const uint8_t* pickle, size_t pickle_size, const uint8_t* npy,
+                                                           size_t npy_size) {
+  std::unique_ptr<Checkpoint> c(new Checkpoint());
+  c->path_ = "model.pkl";
+  TERRA_RETURN_IF_ERROR(c->parse_pickle(pickle, pickle_size));
+  if (c->root_->get("flat_weights")->kind == PyObject::Kind::kInt) {
+    TERRA_RETURN_IF_ERROR(c->read_npy(npy, npy_size, "model.weights.npy", ""));
+  }
+  return c;
+}
+
+Status Checkpoint::read_npy(const uint8_t* data, size_t size, const std::string& name, const std::string& stamp) {
+  auto records = parse_npy_records(data, size, name);
+  if (!records.ok()) return records.status();
+  for (const NpyRecord& r : records.value()) {
+    if (r.fortran && r.shape.size() > 1) return bad(name, "a weight is stored in Fortran order");
+    weights_.push_back({r.dtype, false, r.shape, r.data, r.bytes});
+  }
+  layout_ = "trax training.Loop: " + name + " beside the pickle" + stamp;
+  return Status::Ok();
+}
+
 Status Checkpoint::parse(const std::string& weights_path, const uint8_t* weights_gz, size_t weights_size) {
-  auto root = unpickle(pickle_file_->data(), pickle_file_->size(), path_);
-  if (!root.ok()) return root.status();
-  root_ = root.take();
+  TERRA_RETURN_IF_ERROR(parse_pickle(pickle_file_->data(), pickle_file_->size()));
+  const PyRef flat = root_->get("flat_weights");
+  const PyRef version = root_->get("version_timestamp");
+  const std::string stamp = version && version->kind == Kind::kStr ? " ('" + version->text + "')" : "";
+  if (flat->kind != Kind::kInt) return Status::Ok();  // the weights were inside the pickle
+  std::unique_ptr<GzipFile> file;
+  std::string name = weights_path;
+  if (weights_gz != nullptr) {
+    auto g = GzipFile::from_memory(weights_gz, weights_size, "model.weights.npy.gz");
+    if (!g.ok()) return g.status();
+    file = g.take();
+    name = "model.weights.npy.gz";
+  } else {
+    if (!platform::path_exists(weights_path)) {
+      return Status::Error(ErrorCode::kIo, path_ + ": its weights are kept in a separate file, and " + weights_path +
+                                               " does not exist");
+    }
+    auto g = GzipFile::open(weights_path);
+    if (!g.ok()) return g.status();
+    file = g.take();
+  }
+  TERRA_RETURN_IF_ERROR(read_npy(file->data(), file->size(), name, stamp));
+  weights_file_ = std::move(file);
+  return Status::Ok();
+}
+
+Status Checkpoint::parse_pickle(const uint8_t* data, size_t size) {
+  auto tree = unpickle(data, size, path_);
+  if (!tree.ok()) return tree.status();
+  tree_ = tree.take();
+  root_ = tree_->root;
   if (root_->kind != Kind::kDict) return bad(path_, "holds " + root_->describe() + ", not trax's checkpoint dict");
   const PyRef flat = root_->get("flat_weights");
   if (flat == nullptr) return bad(path_, "has no flat_weights: not a trax checkpoint");
   if (const PyRef step = root_->get("step"); step && step->kind == Kind::kInt) step_ = step->integer;
   const PyRef version = root_->get("version_timestamp");
   const std::string stamp = version && version->kind == Kind::kStr ? " ('" + version->text + "')" : "";
-  if (flat->kind == Kind::kInt) {  // weights outside the pickle
-    std::unique_ptr<GzipFile> file;
-    std::string name = weights_path;
-    if (weights_gz != nullptr) {
-      auto g = GzipFile::from_memory(weights_gz, weights_size, "model.weights.npy.gz");
-      if (!g.ok()) return g.status();
-      file = g.take();
-      name = "model.weights.npy.gz";
-    } else {
-      if (!platform::path_exists(weights_path)) {
-        return Status::Error(ErrorCode::kIo, path_ + ": its weights are kept in a separate file, and " + weights_path +
-                                                 " does not exist");
-      }
-      auto g = GzipFile::open(weights_path);
-      if (!g.ok()) return g.status();
-      file = g.take();
-    }
-    auto records = parse_npy_records(file->data(), file->size(), name);
-    if (!records.ok()) return records.status();
-    for (const NpyRecord& r : records.value()) {
-      if (r.fortran && r.shape.size() > 1) return bad(name, "a weight is stored in Fortran order");
-      weights_.push_back({r.dtype, false, r.shape, r.data, r.bytes});
-    }
-    weights_file_ = std::move(file);
-    layout_ = "trax training.Loop: " + name + " beside the pickle" + stamp;
-  } else {
+  if (flat->kind != Kind::kInt) {  // the weights inside the pickle
     auto w = leaves(flat, path_, "flat_weights", true);
     if (!w.ok()) return w.status();
     weights_ = w.take();

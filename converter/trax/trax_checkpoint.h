@@ -37,6 +37,9 @@ class Checkpoint {
   // From the bytes of the two files (tests, fuzzing): the pickle, and the weights stream (may be empty).
   static Result<std::unique_ptr<Checkpoint>> from_memory(const uint8_t* pickle_gz, size_t pickle_size,
                                                          const uint8_t* weights_gz, size_t weights_size);
+  // From decompressed bytes, which must outlive the checkpoint (fuzzing): a pickle and an NPY stream.
+  static Result<std::unique_ptr<Checkpoint>> from_bytes(const uint8_t* pickle, size_t pickle_size, const uint8_t* npy,
+                                                        size_t npy_size);
 
   const std::string& path() const { return path_; }
   const std::string& layout() const { return layout_; }  // which of the layouts above, for messages
@@ -46,9 +49,12 @@ class Checkpoint {
 
  private:
   Status parse(const std::string& weights_path, const uint8_t* weights_gz, size_t weights_size);
+  Status parse_pickle(const uint8_t* data, size_t size);
+  Status read_npy(const uint8_t* data, size_t size, const std::string& name, const std::string& stamp);
   std::string path_, layout_;
   std::unique_ptr<GzipFile> pickle_file_, weights_file_;
-  PyRef root_;
+  std::unique_ptr<PickleTree> tree_;
+  PyRef root_ = nullptr;
   std::vector<Array> weights_, state_;
   int64_t step_ = 0;
 };

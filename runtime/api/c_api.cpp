@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "decoder/beam_search.h"
 #include "decoder/session.h"
 #include "model/model.h"
 #include "platform.h"
@@ -321,6 +322,39 @@ terra_status terra_generate(terra_session* session, const char* prompt, const te
       if (last) break;
       st = s.step(token);
       if (!st.ok()) return fail(st);
+    }
+    return TERRA_OK;
+  });
+}
+
+terra_status terra_beam_search(const terra_model* model, const terra_session_options* options, const int32_t* prompt,
+                               size_t prompt_count, const int32_t* input, size_t input_count, int beams, int max_tokens,
+                               int32_t* tokens, float* scores) {
+  if (model == nullptr) return null_argument("terra_beam_search", "model");
+  if (prompt == nullptr || prompt_count == 0) return null_argument("terra_beam_search", "prompt");
+  if (input == nullptr && input_count > 0) return null_argument("terra_beam_search", "input");
+  if (tokens == nullptr) return null_argument("terra_beam_search", "tokens");
+  if (scores == nullptr) return null_argument("terra_beam_search", "scores");
+  if (max_tokens < 1 || max_tokens > (1 << 24) || prompt_count > (size_t(1) << 24) || input_count > (size_t(1) << 24)) {
+    return fail(TERRA_ERROR_INVALID_ARGUMENT, "terra_beam_search: max_tokens = " + std::to_string(max_tokens) +
+                                                  ": must be in [1, 16777216]");
+  }
+  return guarded([&] {
+    const terra_session_options o = options ? *options : terra_session_default_options();
+    terra::SessionOptions so;
+    so.threads = o.threads;
+    so.max_context = o.max_context != 0 ? o.max_context : int(input_count + prompt_count) + max_tokens;
+    so.max_input = o.max_input != 0 ? o.max_input : int(input_count);
+    so.pin_threads = o.pin_threads != 0;
+    so.max_memory = o.max_memory;
+    auto search = terra::BeamSearch::create(*model->model, so, beams);
+    if (!search.ok()) return fail(search.status());
+    auto result = search.value()->run(std::vector<int>(input, input + input_count),
+                                      std::vector<int>(prompt, prompt + prompt_count), max_tokens);
+    if (!result.ok()) return fail(result.status());
+    for (size_t b = 0; b < result.value().size(); ++b) {
+      std::copy(result.value()[b].tokens.begin(), result.value()[b].tokens.end(), tokens + b * size_t(max_tokens));
+      scores[b] = result.value()[b].score;
     }
     return TERRA_OK;
   });

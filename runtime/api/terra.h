@@ -146,6 +146,18 @@ typedef int (*terra_token_callback)(void* user, int32_t token, const char* text,
 TERRA_API terra_status terra_generate(terra_session* session, const char* prompt, const terra_generate_options* options,
                                       terra_token_callback callback, void* user, int* generated);
 
+/* ---- Beam search ----------------------------------------------------------------------- */
+/* Beam search as trax's decoding.beam_search: the prompt ids (fed as given: start with
+ * terra_model_start_token() for a text prompt, then its terra_tokenize() ids) and, for
+ * encoder-decoder models, the input ids; `beams` hypotheses of exactly `max_tokens` tokens, best
+ * first: beam b's tokens at tokens[b * max_tokens ...], its summed log-probability at scores[b].
+ * The sessions it needs are planned from `options` (max_context 0: exactly what this needs) and
+ * freed before it returns. */
+TERRA_API terra_status terra_beam_search(const terra_model* model, const terra_session_options* options,
+                                         const int32_t* prompt, size_t prompt_count, const int32_t* input,
+                                         size_t input_count, int beams, int max_tokens, int32_t* tokens,
+                                         float* scores);
+
 /* ---- Step by step (own sampling, scoring) ---------------------------------------------- */
 TERRA_API void terra_session_reset(terra_session* session);
 /* Feeds one token at the next position; terra_session_logits() then holds its logits. */

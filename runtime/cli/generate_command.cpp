@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cli/report.h"
+#include "decoder/beam_search.h"
 #include "kernels/kernel_set.h"
 #include "platform.h"
 #include "tokenizer/tokenizer.h"
@@ -43,6 +44,31 @@ Result<std::vector<int>> parse_ids(const std::string& text) {
 }
 }  // namespace
 
+// --beams: every beam's tokens (as ids, or text) and summed log-probability, best first.
+int run_beam_search(const GenerateArgs& args, const Model& model, const Tokenizer& tokenizer,
+                    const SessionOptions& options, const std::vector<int>& input, const std::vector<int>& prompt) {
+  auto search = BeamSearch::create(model, options, args.beams);
+  if (!search.ok()) return fail(search.status());
+  auto beams = search.value()->run(input, prompt, std::max(args.n_tokens, 1));
+  if (!beams.ok()) return fail(beams.status());
+  const bool ids = args.ids_given || !tokenizer.has_text();
+  for (size_t b = 0; b < beams.value().size(); ++b) {
+    const BeamHypothesis& h = beams.value()[b];
+    std::string text;
+    if (ids) {
+      for (size_t i = 0; i < h.tokens.size(); ++i) text += (i ? " " : "") + std::to_string(h.tokens[i]);
+    } else {
+      std::string bytes;
+      for (int t : h.tokens) tokenizer.decode(t, &bytes);
+      Utf8Stream utf8;
+      for (unsigned char c : bytes) utf8.push(c, &text);
+      utf8.finish(&text);
+    }
+    std::printf("beam %zu (log-probability %.4f): %s\n", b, double(h.score), text.c_str());
+  }
+  return 0;
+}
+
 int run_generate(const GenerateArgs& args) {
   if (args.n_tokens < 0) {
     return fail(Status::Error(ErrorCode::kInvalidArgument, "-n " + std::to_string(args.n_tokens) + ": must be >= 0"));
@@ -51,11 +77,12 @@ int run_generate(const GenerateArgs& args) {
   auto model = Model::load(args.model_path, args.load);
   if (!model.ok()) return fail(model.status());
   const bool encoder_decoder = model.value()->config().n_encoder_layers > 0;
-  if (encoder_decoder && !args.input_given) {
+  const bool input_given = args.input_given || args.input_ids_given;
+  if (encoder_decoder && !input_given) {
     return fail(Status::Error(ErrorCode::kInvalidArgument,
                               "this is an encoder-decoder model: give its input with --input TEXT_OR_FILE"));
   }
-  if (!encoder_decoder && args.input_given) {
+  if (!encoder_decoder && input_given) {
     return fail(Status::Error(ErrorCode::kInvalidArgument,
                               "this model has no encoder: give the text with --prompt instead of --input"));
   }
@@ -64,7 +91,11 @@ int run_generate(const GenerateArgs& args) {
   if (!made.ok()) return fail(made.status());
   const Tokenizer& tokenizer = *made.value();
   std::vector<int> input;
-  if (encoder_decoder) {
+  if (args.input_ids_given) {
+    auto ids = parse_ids(args.input_ids);
+    if (!ids.ok()) return fail(ids.status());
+    input = ids.take();
+  } else if (encoder_decoder) {
     auto text = input_text(args.input);
     if (!text.ok()) return fail(text.status());
     auto ids = tokenizer.encode(text.value());
@@ -107,6 +138,7 @@ int run_generate(const GenerateArgs& args) {
             " positions; shorten them, lower -n or raise --max-context"));
   }
   options.max_input = int(input.size());
+  if (args.beams > 0) return run_beam_search(args, *model.value(), tokenizer, options, input, prompt);
   auto session = Session::create(*model.value(), options);
   if (!session.ok()) return fail(session.status());
   Session& s = *session.value();

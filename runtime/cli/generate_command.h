@@ -14,6 +14,9 @@ struct GenerateArgs {
   bool ids_given = false;
   std::string input;  // encoder-decoder models: text, or a file to read it from
   bool input_given = false;
+  std::string input_ids;  // encoder-decoder models: the input as token ids
+  bool input_ids_given = false;
+  int beams = 0;  // > 0: beam search with this many beams (trax's decoding.beam_search)
   int n_tokens = 64;
   SessionOptions session;
   LoadOptions load;

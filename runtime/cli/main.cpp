@@ -51,8 +51,14 @@ int run(int argc, char** argv) {
                                           "the prompt as token ids, e.g. \"0 3 7 5\", fed as given (no start id "
                                           "added); generated ids are printed");
   ids->excludes(prompt);
+  CLI::Option* input_ids = generate->add_option("--input-ids", gen.input_ids,
+                                                "encoder-decoder models: the input as token ids, e.g. \"3 7 5\"");
+  generate->add_option("--beams", gen.beams,
+                       "beam search with this many beams, as trax's decoding.beam_search (prints every beam)")
+      ->check(CLI::Range(1, 64));
   CLI::Option* input = generate->add_option("-i,--input", gen.input,
                                             "encoder-decoder models: the input, as text or a file to read");
+  input_ids->excludes(input);
   generate->add_option("-n,--n-tokens", gen.n_tokens, "tokens to generate")->check(CLI::Range(0, 1 << 24))->capture_default_str();
   generate->add_option("--temperature", gen.sampler.temperature, "0 = greedy")->capture_default_str();
   generate->add_option("--top-k", gen.sampler.top_k, "keep the k most likely tokens (0 = all)")->capture_default_str();
@@ -108,6 +114,7 @@ int run(int argc, char** argv) {
     gen.seed_given = seed->count() > 0;
     gen.input_given = input->count() > 0;
     gen.ids_given = ids->count() > 0;
+    gen.input_ids_given = input_ids->count() > 0;
     return terra::cli::run_generate(gen);
   }
   if (info->parsed()) return terra::cli::run_info(info_path);

@@ -160,6 +160,30 @@ void Session::reset() {
   }
 }
 
+Status Session::copy_sequence_from(const Session& o) {
+  if (&o.config_ != &config_ || o.max_context_ != max_context_ || o.max_input_ != max_input_) {
+    return Status::Error(ErrorCode::kInvalidArgument, "copy_sequence_from: the sessions differ in model or plan");
+  }
+  const ModelConfig& c = config_;
+  const size_t d = size_t(c.d_model), rows = size_t(o.position_);
+  const size_t kw = size_t(c.n_heads) * size_t(c.key_dim()), vw = size_t(c.n_heads) * size_t(c.value_dim());
+  for (size_t L = 0; L < layers_.size(); ++L) {
+    const bool mult_conv = c.decoder_attention_type(int(L)) == AttentionType::kMultConv;
+    LayerState& to = layers_[L];
+    const LayerState& from = o.layers_[L];
+    for (size_t k = 0; k < to.kv.size(); ++k) {
+      std::copy(from.kv[k].k, from.kv[k].k + rows * (mult_conv ? d : kw), to.kv[k].k);
+      std::copy(from.kv[k].v, from.kv[k].v + rows * (mult_conv ? d : vw), to.kv[k].v);
+      if (to.u_history[k]) std::copy(from.u_history[k], from.u_history[k] + size_t(c.qkv_length_kernel) * d, to.u_history[k]);
+    }
+    if (to.sru) std::copy(from.sru, from.sru + size_t(c.sru_layers) * size_t(c.sru_width), to.sru);
+  }
+  std::copy(o.logits_, o.logits_ + c.output_vocab(), logits_);
+  position_ = o.position_;
+  prefix_ = o.prefix_;
+  return Status::Ok();
+}
+
 Status Session::check_token(int token, int vocab) const {
   if (token < 0 || token >= vocab) {
     return Status::Error(ErrorCode::kInvalidArgument, "token id " + std::to_string(token) +

@@ -46,6 +46,9 @@ class Session {
   Status prefill(const int* tokens, size_t count);
   // Forgets the sequence; the next token is position 0.
   void reset();
+  // Continues `other`'s sequence from here on: its positions, caches, recurrent state and logits
+  // are copied (beam search). Both sessions must be of the same model with the same plan.
+  Status copy_sequence_from(const Session& other);
 
   const float* logits() const { return logits_; }
   int vocab_size() const { return config_.output_vocab(); }  // of the decoder: the logits' length

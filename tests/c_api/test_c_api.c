@@ -206,6 +206,28 @@ int main(int argc, char** argv) {
     terra_model_free(from_fd);
   }
 
+  /* Beam search (trax's decoding.beam_search): one beam is greedy decoding; beams come best first. */
+  {
+    int32_t prompt_ids[64];
+    size_t n = 0;
+    prompt_ids[0] = (int32_t)terra_model_start_token(model);
+    CHECK(terra_tokenize(model, "And God said", prompt_ids + 1, 63, &n) == TERRA_OK);
+    int32_t beam_tokens[3 * 12];
+    float beam_scores[3];
+    CHECK(terra_beam_search(model, NULL, prompt_ids, n + 1, NULL, 0, 3, 12, beam_tokens, beam_scores) == TERRA_OK);
+    CHECK(beam_scores[0] >= beam_scores[1] && beam_scores[1] >= beam_scores[2]);
+    CHECK(terra_beam_search(model, NULL, prompt_ids, n + 1, NULL, 0, 1, 12, beam_tokens, beam_scores) == TERRA_OK);
+    char beam_text[512];
+    size_t beam_length = 0;
+    CHECK(terra_detokenize(model, beam_tokens, 12, beam_text, sizeof beam_text, &beam_length) == TERRA_OK);
+    CHECK(strstr(a.text, beam_text) != NULL); /* the greedy continuation, decoded alone */
+    CHECK(terra_beam_search(model, NULL, prompt_ids, n + 1, NULL, 0, 0, 12, beam_tokens, beam_scores) ==
+          TERRA_ERROR_INVALID_ARGUMENT);
+    CHECK(contains(terra_last_error(), "beams = 0"));
+    CHECK(terra_beam_search(model, NULL, NULL, 0, NULL, 0, 2, 12, beam_tokens, beam_scores) ==
+          TERRA_ERROR_INVALID_ARGUMENT);
+  }
+
   /* Read into private memory instead of mapped: the same greedy text; a memory limit is named. */
   terra_model_options mo = terra_model_default_options();
   CHECK(mo.copy == 0);

@@ -9,7 +9,7 @@ out=${2:?usage: make_seeds.sh TERRA_CONVERT OUT_DIR}
 here=$(cd "$(dirname "$0")" && pwd)
 root=$(cd "$here/../.." && pwd)
 rm -rf "$out"
-mkdir -p "$out"/{fuzz_model_file,fuzz_converter_inputs,fuzz_tokenizer,fuzz_c_api}
+mkdir -p "$out"/{fuzz_model_file,fuzz_converter_inputs,fuzz_tokenizer,fuzz_c_api,fuzz_trax_checkpoint}
 
 # Models: the golden configs (every layer type) at width 16, in each dtype; small enough that a
 # fuzzer runs thousands of them a second.
@@ -73,5 +73,21 @@ for i, (n, temp, k, p, prompt) in enumerate([(12, 0.0, 0, 1.0, "And God said"), 
                                               (4, 1.5, 1, 0.1, "\u00e9\U0001F600"), (36, 0.0, 5, 0.5, "")]):
     blob = struct.pack("<BfifQBi", n + 4, temp, k, p, 1234 + i, 1, 5) + prompt.encode()
     open(f"{sys.argv[1]}/prompt{i}", "wb").write(blob)
+PY
+# trax checkpoints (mode 0: pickle + NPY stream, decompressed), their config.gin (mode 1), a gzip
+# stream (mode 2).
+/usr/bin/python3 - "$root/tests/data/trax" "$out/fuzz_trax_checkpoint" <<'PY'
+import gzip, os, struct, sys
+src, out = sys.argv[1], sys.argv[2]
+n = 0
+for case in ("transformer_lm", "ctlm_scaling_sparse", "terraformer_c4_small"):
+    d = os.path.join(src, "generated", case)
+    pickle = gzip.open(os.path.join(d, "model.pkl.gz")).read()
+    npy = gzip.open(os.path.join(d, "model.weights.npy.gz")).read()
+    open(os.path.join(out, case + ".ckpt"), "wb").write(b"\0" + struct.pack("<I", len(pickle)) + pickle + npy)
+    old = gzip.open(os.path.join(d, "old", "model.pkl.gz")).read()
+    open(os.path.join(out, case + ".old"), "wb").write(b"\0" + struct.pack("<I", len(old)) + old)
+    open(os.path.join(out, case + ".gin"), "wb").write(b"\1" + open(os.path.join(d, "config.gin"), "rb").read())
+open(os.path.join(out, "weights.gz"), "wb").write(b"\2" + open(os.path.join(src, "generated", "transformer_lm", "model.pkl.gz"), "rb").read())
 PY
 echo "make_seeds: $(find "$out" -type f | wc -l) seeds in $out"
