@@ -208,10 +208,16 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
       id("byte_offset", &t.byte_offset, std::max<int64_t>(-1, int64_t(c.vocab_size) - 256));
     } else if ((*v)["type"] == "none") {
       t.kind = TokenizerKind::kNone;
-    } else if ((*v)["type"] == "sentencepiece") {
-      t.kind = TokenizerKind::kSentencePiece;
+    } else if ((*v)["type"] == "sentencepiece" || (*v)["type"] == "subword") {
+      const bool subword = (*v)["type"] == "subword";
+      t.kind = subword ? TokenizerKind::kSubword : TokenizerKind::kSentencePiece;
+      if (subword) {
+        t.byte_offset = 0;
+        id("n_reserved_ids", &t.byte_offset, c.vocab_size);
+      }
       if (!v->contains("model") || !(*v)["model"].is_string()) {
-        r.fail("tokenizer: a sentencepiece tokenizer needs \"model\": the .model file (relative to config.json, or absolute)");
+        r.fail("tokenizer: a sentencepiece or subword tokenizer needs \"model\": its vocabulary file (relative to "
+               "config.json, or absolute)");
       } else {
         const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
         const std::string name = (*v)["model"].get<std::string>();
@@ -224,12 +230,12 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
         }
       }
     } else {
-      r.fail("tokenizer type " + brief((*v)["type"]) + " is not byte, sentencepiece or none");
+      r.fail("tokenizer type " + brief((*v)["type"]) + " is not byte, sentencepiece, subword or none");
     }
     id("start_id", &t.start_id, last_id);
     id("end_id", &t.end_id, last_id);
     for (auto& [k, val] : v->items()) {
-      if (k != "type" && k != "model" && k != "start_id" && k != "end_id" && k != "byte_offset") {
+      if (k != "type" && k != "model" && k != "start_id" && k != "end_id" && k != "byte_offset" && k != "n_reserved_ids") {
         r.fail("unknown field 'tokenizer." + k + "'");
       }
     }

@@ -34,7 +34,8 @@ int run(int argc, char** argv) {
                  "--from-trax: the model class, when config.gin does not say (TransformerLM, ConfigurableTransformerLM, "
                  "ReformerLM, ConfigurableTerraformer)");
   app.add_option("--vocab", trax_options.vocab,
-                 "--from-trax: none (token ids), char (trax's byte vocabulary), or a SentencePiece .model file")
+                 "--from-trax: none (token ids), char (trax's byte vocabulary), a SentencePiece .model file or a "
+                 "T2T .subword file")
       ->capture_default_str();
   app.add_option("--n-reserved-ids", trax_options.n_reserved_ids, "--from-trax: trax's n_reserved_ids of the vocabulary");
   trax->excludes(syn);

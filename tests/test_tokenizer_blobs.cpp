@@ -11,7 +11,7 @@
 #include <string>
 
 #include "model/model.h"
-#include "model/sentencepiece_check.h"
+#include "model/tokenizer_blob.h"
 #include "model_factory.h"
 #include "test_util.h"
 #include "tokenizer/tokenizer.h"

@@ -1,5 +1,6 @@
 #include "trax/trax_import.h"
 
+#include <algorithm>
 #include <map>
 
 #include "config_json.h"
@@ -60,8 +61,16 @@ Status vocabulary(const ImportOptions& o, CheckpointConfig* cc) {
     cc->tokenizer_model.assign(bytes.value().begin(), bytes.value().end());
     return Status::Ok();
   }
+  if (o.vocab.size() > 8 && o.vocab.compare(o.vocab.size() - 8, 8, ".subword") == 0) {
+    t.kind = TokenizerKind::kSubword;  // T2T SubwordTextEncoder: '<pad>' 0, '<EOS>' 1, ids + n_reserved_ids
+    t.byte_offset = std::max(o.n_reserved_ids, 0);
+    t.start_id = 0;
+    t.end_id = 1;  // trax's eos_id
+    cc->tokenizer_model.assign(bytes.value().begin(), bytes.value().end());
+    return Status::Ok();
+  }
   return Status::Error(ErrorCode::kUnsupported, "--vocab " + o.vocab +
-                                                    ": give none, char, or a SentencePiece .model file");
+                                                    ": give none, char, a SentencePiece .model or a T2T .subword file");
 }
 
 }  // namespace

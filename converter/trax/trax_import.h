@@ -18,7 +18,8 @@ struct ImportOptions {
   std::string gin_path;      // default: config.gin beside the checkpoint
   std::string model_class;   // default: from the gin file
   // The vocabulary: "none" (raw ids), "char" (trax's char vocabulary = terra's byte tokenizer),
-  // a SentencePiece .model file, or a T2T SubwordTextEncoder vocabulary (.subword).
+  // a SentencePiece .model file (T5's: pad 0, EOS 1), or a T2T SubwordTextEncoder vocabulary
+  // (.subword), ids offset by n_reserved_ids.
   std::string vocab = "none";
   int n_reserved_ids = -1;   // trax's offset of vocabulary ids; -1: 0, or 2 for "char"
 };

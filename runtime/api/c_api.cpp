@@ -15,7 +15,6 @@
 #include "platform.h"
 #include "sampler/sampler.h"
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8_stream.h"
 
 struct terra_model {
   std::unique_ptr<terra::Model> model;
@@ -26,7 +25,8 @@ struct terra_session {
   const terra_model* model;
   std::unique_ptr<terra::Session> session;
   std::vector<int> prompt;   // planned once: start token + up to max_context ids
-  std::string piece, text;   // one token's bytes and printable text (reserved at creation)
+  std::unique_ptr<terra::TextDecoder> decoder;  // generated ids -> text
+  std::string text;          // one token's printable text (reserved at creation)
 };
 
 namespace {
@@ -172,20 +172,19 @@ terra_status terra_detokenize(const terra_model* model, const int32_t* ids, size
   if (length == nullptr) return null_argument("terra_detokenize", "length");
   if (text == nullptr && capacity > 0) return null_argument("terra_detokenize", "text");
   return guarded([&] {
-    const int vocab = model->model->config().vocab_size;
-    std::string bytes, out;
+    const int vocab = model->model->config().output_vocab();
+    std::string out;
+    terra::TextDecoder decoder(*model->tokenizer);
+    decoder.reset(true);  // ids decoded alone: a leading word-start marker separates nothing
     for (size_t i = 0; i < count; ++i) {
       if (ids[i] < 0 || ids[i] >= vocab) {
         return fail(TERRA_ERROR_INVALID_ARGUMENT, "terra_detokenize: id " + std::to_string(ids[i]) + " at " +
                                                       std::to_string(i) + " is outside the vocabulary [0, " +
                                                       std::to_string(vocab) + ")");
       }
-      model->tokenizer->decode(ids[i], &bytes);
+      decoder.push(ids[i], &out);
     }
-    if (!bytes.empty() && bytes[0] == ' ') bytes.erase(0, 1);  // a leading word-start marker separates nothing
-    terra::Utf8Stream utf8;
-    for (unsigned char b : bytes) utf8.push(b, &out);
-    utf8.finish(&out);
+    decoder.finish(&out);
     *length = out.size();
     if (out.size() + 1 > capacity) {
       if (capacity > 0) text[0] = '\0';
@@ -226,7 +225,7 @@ terra_status terra_session_create(const terra_model* model, const terra_session_
     handle->model = model;
     handle->session = created.take();
     handle->prompt.reserve(size_t(handle->session->max_context()) + 1);
-    handle->piece.reserve(256);
+    handle->decoder = std::make_unique<terra::TextDecoder>(*model->tokenizer);
     handle->text.reserve(256);
     *out = handle.release();
     return TERRA_OK;
@@ -301,23 +300,17 @@ terra_status terra_generate(terra_session* session, const char* prompt, const te
     Status st = s.prefill(p.data(), p.size());
     if (!st.ok()) return fail(st);
 
-    terra::Utf8Stream utf8;
-    bool at_start = prompt[0] == '\0';
+    terra::TextDecoder& text = *session->decoder;
+    text.reset(prompt[0] == '\0');  // a first word-start marker separates nothing
     for (int n = 0; n < o.max_tokens && !stop_requested(o.stop);) {
       const int token = sampler.value()->sample(s.logits());
       ++n;
       if (generated != nullptr) *generated = n;
       const bool end = token == tokenizer.end_id() && o.stop_at_end;
-      session->piece.clear();
       session->text.clear();
-      if (!end && tokenizer.decode(token, &session->piece)) {
-        size_t i = 0;
-        if (at_start && !session->piece.empty() && session->piece[0] == ' ') i = 1;
-        for (; i < session->piece.size(); ++i) utf8.push((unsigned char)session->piece[i], &session->text);
-        if (!session->text.empty()) at_start = false;
-      }
+      if (!end) text.push(token, &session->text);
       const bool last = end || n == o.max_tokens;
-      if (last) utf8.finish(&session->text);  // an unfinished character becomes U+FFFD
+      if (last) text.finish(&session->text);  // an unfinished character becomes U+FFFD
       if (callback != nullptr && callback(user, token, session->text.data(), session->text.size()) != 0) break;
       if (last) break;
       st = s.step(token);

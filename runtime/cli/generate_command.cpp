@@ -10,7 +10,6 @@
 #include "kernels/kernel_set.h"
 #include "platform.h"
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/utf8_stream.h"
 
 namespace terra::cli {
 
@@ -58,11 +57,10 @@ int run_beam_search(const GenerateArgs& args, const Model& model, const Tokenize
     if (ids) {
       for (size_t i = 0; i < h.tokens.size(); ++i) text += (i ? " " : "") + std::to_string(h.tokens[i]);
     } else {
-      std::string bytes;
-      for (int t : h.tokens) tokenizer.decode(t, &bytes);
-      Utf8Stream utf8;
-      for (unsigned char c : bytes) utf8.push(c, &text);
-      utf8.finish(&text);
+      TextDecoder decoder(tokenizer);
+      decoder.reset(args.prompt.empty());
+      for (int t : h.tokens) decoder.push(t, &text);
+      decoder.finish(&text);
     }
     std::printf("beam %zu (log-probability %.4f): %s\n", b, double(h.score), text.c_str());
   }
@@ -174,26 +172,20 @@ int run_generate(const GenerateArgs& args) {
   int generated = 0;
   std::vector<int> generated_ids;
   generated_ids.reserve(size_t(args.n_tokens));
-  std::string piece, text;
-  size_t printed = 0;
-  Utf8Stream printable;
+  std::string text;
+  TextDecoder printable(tokenizer);
+  printable.reset(args.prompt.empty());  // a first word-start marker separates nothing
   while (generated < args.n_tokens) {
     const int token = sampler.value()->sample(s.logits());
     ++generated;
     generated_ids.push_back(token);
     if (token == tokenizer.end_id() && !args.ignore_end) break;
-    piece.clear();
     if (print_ids) {
       std::printf("%s%d", generated > 1 ? " " : "", token);
       std::fflush(stdout);
-    } else if (tokenizer.decode(token, &piece)) {
+    } else {
       text.clear();
-      // A word-start marker becomes a space; at the very start of the text it has nothing to separate.
-      const bool at_start = args.prompt.empty() && printed == 0;
-      for (size_t i = (at_start && !piece.empty() && piece[0] == ' ') ? 1 : 0; i < piece.size(); ++i) {
-        printable.push((unsigned char)piece[i], &text);
-      }
-      printed += text.size();
+      printable.push(token, &text);
       std::fwrite(text.data(), 1, text.size(), stdout);
       std::fflush(stdout);
     }

@@ -6,7 +6,7 @@
 
 #include "core/quant.h"
 #include "model/checksum.h"
-#include "model/sentencepiece_check.h"
+#include "model/tokenizer_blob.h"
 #include "terra_generated.h"
 
 namespace terra {
@@ -158,23 +158,29 @@ Status ModelFile::parse() {
     }
   }
   if (tokenizer_.kind != TokenizerKind::kByte && tokenizer_.kind != TokenizerKind::kSentencePiece &&
-      tokenizer_.kind != TokenizerKind::kNone) {
+      tokenizer_.kind != TokenizerKind::kNone && tokenizer_.kind != TokenizerKind::kSubword) {
     return corrupt(p, "unknown tokenizer kind " + std::to_string(int(tokenizer_.kind)));
   }
-  if (tokenizer_.kind == TokenizerKind::kSentencePiece) {
-    // Checked in full now (it is small): libsentencepiece trusts what it is given.
-    if (tokenizer_.model_size == 0) return corrupt(p, "the SentencePiece tokenizer has no model");
+  // The tokenizer's blob is checked in full now (it is small): tokenizer libraries trust their input.
+  if (tokenizer_.model_size > 0) {
     const uint64_t recorded = m->tokenizer()->model_checksum();
     if (recorded != 0 && checksum64(tokenizer_.model, tokenizer_.model_size) != recorded) {
       return corrupt(p, "the tokenizer model is damaged: its bytes do not match the recorded checksum");
     }
+  }
+  if (tokenizer_.kind == TokenizerKind::kSentencePiece) {
+    if (tokenizer_.model_size == 0) return corrupt(p, "the SentencePiece tokenizer has no model");
     auto checked = check_sentencepiece_model(tokenizer_.model, tokenizer_.model_size, config_.vocab_size);
+    if (!checked.ok()) return corrupt(p, checked.status().message());
+  } else if (tokenizer_.kind == TokenizerKind::kSubword) {
+    auto checked = check_subword_vocabulary(tokenizer_.model, tokenizer_.model_size, config_.output_vocab(),
+                                            tokenizer_.byte_offset);
     if (!checked.ok()) return corrupt(p, checked.status().message());
   }
   const bool byte_ids_fit = tokenizer_.kind != TokenizerKind::kByte ||
                             (tokenizer_.byte_offset >= 0 && int64_t(tokenizer_.byte_offset) + 256 <= config_.vocab_size);
-  if (tokenizer_.start_id < 0 || tokenizer_.start_id >= config_.vocab_size || tokenizer_.end_id < 0 ||
-      tokenizer_.end_id >= config_.vocab_size || !byte_ids_fit) {
+  if (tokenizer_.start_id < 0 || tokenizer_.start_id >= config_.output_vocab() || tokenizer_.end_id < 0 ||
+      tokenizer_.end_id >= config_.output_vocab() || !byte_ids_fit) {
     return corrupt(p, "tokenizer ids (start " + std::to_string(tokenizer_.start_id) + ", end " +
                           std::to_string(tokenizer_.end_id) + ", byte offset " +
                           std::to_string(tokenizer_.byte_offset) + ") do not fit the vocabulary of " +

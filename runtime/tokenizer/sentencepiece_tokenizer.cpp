@@ -4,7 +4,7 @@
 
 #include <exception>
 
-#include "model/sentencepiece_check.h"
+#include "model/tokenizer_blob.h"
 
 namespace terra {
 

@@ -8,8 +8,15 @@
 
 #include "core/status.h"
 #include "model/model_file.h"
+#include "tokenizer/utf8_stream.h"
 
 namespace terra {
+
+// What a tokenizer keeps between tokens while decoding a stream of them (TextDecoder).
+struct DecodeState {
+  std::string pending;     // subword: subtoken text of a word not finished yet
+  bool previous_alnum = false;  // subword: the last word began with a letter or digit
+};
 
 class Tokenizer {
  public:
@@ -22,6 +29,17 @@ class Tokenizer {
   // Appends the bytes token `id` contributes to a running text (a SentencePiece word-start
   // marker becomes a space; byte pieces become their byte). Returns false for special tokens.
   virtual bool decode(int id, std::string* out) const = 0;
+  // The same for a token in a stream: tokenizers whose words span tokens (subword) keep what is
+  // unfinished in `state` and emit it once complete. By default, decode(id).
+  virtual void decode_next(int id, DecodeState* state, std::string* out) const {
+    (void)state;
+    decode(id, out);
+  }
+  // Ends a stream: what is still pending.
+  virtual void decode_finish(DecodeState* state, std::string* out) const {
+    (void)state;
+    (void)out;
+  }
   virtual const char* name() const = 0;
 
   // False for models that read and write raw ids (no text form).
@@ -32,6 +50,32 @@ class Tokenizer {
  protected:
   explicit Tokenizer(const TokenizerInfo& info) : info_(info) {}
   TokenizerInfo info_;
+};
+
+// Generated ids -> printable text, one token at a time: the tokenizer's bytes (words that span
+// tokens are emitted when complete) through Utf8Stream (characters split across tokens join;
+// invalid bytes and control characters print as U+FFFD). With strip_leading_space, the word-start
+// space of the very first word is dropped (nothing precedes it: an empty prompt, or ids decoded
+// alone). The one place generated text is formed: the CLI, the C API and beam search use it.
+class TextDecoder {
+ public:
+  explicit TextDecoder(const Tokenizer& tokenizer) : tokenizer_(tokenizer) {
+    bytes_.reserve(256);
+    state_.pending.reserve(256);
+  }
+  void reset(bool strip_leading_space);
+  // Appends the text token `id` completes to out (special tokens complete nothing).
+  void push(int id, std::string* out);
+  // Appends what is unfinished (an incomplete character becomes U+FFFD).
+  void finish(std::string* out);
+
+ private:
+  void emit(std::string* out);
+  const Tokenizer& tokenizer_;
+  DecodeState state_;
+  Utf8Stream utf8_;
+  std::string bytes_;
+  bool strip_ = false;
 };
 
 // Models trained on raw ids: no text form. encode() refuses; decode() gives nothing.

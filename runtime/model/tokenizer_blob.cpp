@@ -1,4 +1,4 @@
-#include "model/sentencepiece_check.h"
+#include "model/tokenizer_blob.h"
 
 #include <cstring>
 #include <vector>
@@ -230,6 +230,49 @@ Result<SentencePieceSummary> check_sentencepiece_model(const uint8_t* blob, size
                                                        std::to_string(vocab_size));
   }
   return summary;
+}
+
+Result<int> check_subword_vocabulary(const uint8_t* blob, size_t size, int vocab_size, int n_reserved_ids) {
+  auto bad_vocab = [](const std::string& what) {
+    return Status::Error(ErrorCode::kCorruptModel, "the subword vocabulary is damaged: " + what);
+  };
+  if (n_reserved_ids < 0 || n_reserved_ids > vocab_size) {
+    return bad_vocab("n_reserved_ids " + std::to_string(n_reserved_ids) + " does not fit the vocabulary of " +
+                     std::to_string(vocab_size));
+  }
+  int lines = 0;
+  size_t start = 0;
+  while (start < size) {
+    const uint8_t* nl = static_cast<const uint8_t*>(std::memchr(blob + start, '\n', size - start));
+    const size_t end = nl ? size_t(nl - blob) : size;
+    if (end - start > 1024) return bad_vocab("line " + std::to_string(lines + 1) + " is longer than 1024 bytes");
+    // UTF-8 without overlong forms or surrogates, no NUL.
+    for (size_t i = start; i < end;) {
+      const uint8_t c = blob[i];
+      int n = c < 0x80 ? 0 : (c & 0xE0) == 0xC0 ? 1 : (c & 0xF0) == 0xE0 ? 2 : (c & 0xF8) == 0xF0 ? 3 : -1;
+      if (c == 0 || n < 0 || (n == 1 && c < 0xC2) || (n == 3 && c > 0xF4) || i + size_t(n) >= end + (n ? 0 : 1)) {
+        return bad_vocab("line " + std::to_string(lines + 1) + " is not valid UTF-8");
+      }
+      for (int k = 1; k <= n; ++k) {
+        if ((blob[i + size_t(k)] & 0xC0) != 0x80) return bad_vocab("line " + std::to_string(lines + 1) + " is not valid UTF-8");
+      }
+      if ((c == 0xE0 && blob[i + 1] < 0xA0) || (c == 0xED && blob[i + 1] > 0x9F) || (c == 0xF0 && blob[i + 1] < 0x90) ||
+          (c == 0xF4 && blob[i + 1] > 0x8F)) {
+        return bad_vocab("line " + std::to_string(lines + 1) + " is not valid UTF-8");
+      }
+      i += size_t(n) + 1;
+    }
+    ++lines;
+    start = end + 1;
+  }
+  if (lines == 0) return bad_vocab("it is empty");
+  if (int64_t(lines) + n_reserved_ids > vocab_size) {
+    return Status::Error(ErrorCode::kCorruptModel, "the subword vocabulary has " + std::to_string(lines) +
+                                                       " subtokens, more than fit the model's vocabulary of " +
+                                                       std::to_string(vocab_size) + " after " +
+                                                       std::to_string(n_reserved_ids) + " reserved ids");
+  }
+  return lines;
 }
 
 }  // namespace terra

@@ -1,5 +1,6 @@
-// Checks a SentencePiece model proto (the tokenizer blob a model file carries) before
-// libsentencepiece sees it. libsentencepiece trusts its input: a flipped bit in the normalization
+// Checks the tokenizer blob a model file carries before a tokenizer library reads it.
+//
+// A SentencePiece model proto: checked before libsentencepiece sees it. libsentencepiece trusts its input: a flipped bit in the normalization
 // trie makes it read outside the blob while tokenizing, a NUL inside a piece makes it throw while
 // loading. This walks the protobuf wire format and checks what the library relies on:
 //   - every field well-formed and inside the blob;
@@ -31,5 +32,10 @@ Result<SentencePieceSummary> check_sentencepiece_model(const uint8_t* blob, size
 
 // The double-array trie check alone, on one precompiled_charsmap: <uint32 trie bytes><trie><strings>.
 Status check_precompiled_charsmap(const uint8_t* blob, size_t size);
+
+// A T2T SubwordTextEncoder vocabulary (the text of a .subword file: one subtoken per line, in
+// quotes or not): valid UTF-8, lines of at most 1,024 bytes, and (with ids offset by
+// n_reserved_ids) no more subtokens than the model's vocabulary. Returns the subtoken count.
+Result<int> check_subword_vocabulary(const uint8_t* blob, size_t size, int vocab_size, int n_reserved_ids);
 
 }  // namespace terra
