@@ -65,7 +65,7 @@ double position_error(const float* got, const float* want, int V) {
 const char* kConfigs[] = {"dense_fixedbase",  "sparse_n4_rms",    "sparse_n32_learned", "sparse_lowrank_nopos",
                           "sparse_wide_smallbases", "multconv_only", "multconv_s1", "sparse_loss_only",
                           "sru_only",         "all_sparse_lm",    "mixed_attention",    "encdec_c4_small",
-                          "encdec_plain"};
+                          "encdec_plain",     "residual_scaling", "reformer_concat",    "encdec_trax_options"};
 // f32 arithmetic in the runtime vs the float64 reference on the same stored weights; reached
 // below 1e-6, so 1e-5 leaves a margin without hiding a real error.
 constexpr double kF32Tolerance = 1e-5;
@@ -82,7 +82,7 @@ Run decode_and_compare(const std::string& name, const std::string& file, int thr
   Golden g = load_golden(name);
   auto model = load_model(file);
   const ModelConfig& c = model->config();
-  const int V = c.vocab_size, T = int(g.tokens.size()), Ti = int(g.input.size());
+  const int V = c.output_vocab(), T = int(g.tokens.size()), Ti = int(g.input.size());
   const std::vector<float> want = g.logits(logits_key);
   REQUIRE(want.size() == size_t(T) * size_t(V));
   auto session = Session::create(*model, {Ti + T, threads, Ti});
@@ -149,7 +149,7 @@ TEST_CASE("prefill then steps equals the full-sequence evaluation and reset star
   INFO("config " << name);
   Golden g = load_golden(name);
   auto model = load_model(name + ".terra");
-  const int V = model->config().vocab_size, T = int(g.tokens.size()), Ti = int(g.input.size());
+  const int V = model->config().output_vocab(), T = int(g.tokens.size()), Ti = int(g.input.size());
   const std::vector<float> want = g.logits("logits");
   auto session = Session::create(*model, {Ti + T, 1, Ti});
   REQUIRE(session.ok());

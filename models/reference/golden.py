@@ -40,10 +40,11 @@ with open(args.config) as fh:
     save_checkpoint(random_init(json.load(fh), args.seed), args.out)
 model = load_checkpoint(args.out)  # the ground truth uses exactly the stored weights
 V = model.cfg['vocab_size']
+V_out = model.cfg['output_vocab_size'] or V  # the decoder's tokens and logits
 encdec = model.encoder is not None
 gen = torch.Generator().manual_seed(args.seed)
 tokens = torch.cat([torch.zeros(1, dtype=torch.long),
-                    torch.randint(2, V, (args.tokens - 1,), generator=gen)])
+                    torch.randint(2, V_out, (args.tokens - 1,), generator=gen)])
 inputs = torch.randint(2, V, (args.input_tokens,), generator=gen) if encdec else None
 
 # Record how close each controller decision is to a tie: a float32 runtime may flip near-ties.
@@ -67,7 +68,7 @@ F16_SUFFIXES = ('.kernel', '.m1', '.m2', '.w1', '.w2', '.gating', '.projection')
 model16 = load_checkpoint(args.out)
 with torch.no_grad():
     for name, p in model16.named_parameters():
-        if name == 'embedding' or name.endswith(F16_SUFFIXES):
+        if name in ('embedding', 'decoder.embedding') or name.endswith(F16_SUFFIXES):
             p.copy_(p.half().double())
 record_margins(model16, margins16)
 model32 = load_checkpoint(args.out, torch.float32)

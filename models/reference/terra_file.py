@@ -36,6 +36,13 @@ def _config(c, tok):
         'pos_n_digits': c.PosNDigits(), 'center_layernorm': bool(c.CenterLayernorm()),
         'layernorm_eps': float(np.float32(c.LayernormEps())), 'max_len': c.MaxLen(),
         'reversible_encoder': bool(c.ReversibleEncoder()),
+        'block_type': ['reversible', 'residual'][c.BlockType()],
+        'decoder_output': ['mean', 'concat'][c.DecoderOutput()],
+        'd_attention_key': c.DAttentionKey(), 'd_attention_value': c.DAttentionValue(),
+        'ff_activation': ['relu', 'gelu', 'fast_gelu'][c.FfActivation()],
+        'pos_d_feature': c.PosDFeature(),
+        'use_two_swaps_per_encoder_block': bool(c.UseTwoSwapsPerEncoderBlock()),
+        'output_vocab_size': c.OutputVocabSize(),
     }
     if c.FfSparsity():
         cfg['d_lowrank'] = c.DLowrank()

@@ -35,6 +35,15 @@ DEFAULTS = {
     'layernorm_eps': 1e-6,
     'max_len': 2048,
     'reversible_encoder': False,
+    # trax's LM architectures and options (docs/trax-import.md)
+    'block_type': 'reversible',      # or 'residual': x + F(LN(x)) (TransformerLM, ConfigurableTransformerLM)
+    'decoder_output': 'mean',        # or 'concat': LN over [a; b], loss over 2d (ReformerLM)
+    'd_attention_key': 0,            # per head, dense attention; 0 = d_model / n_heads
+    'd_attention_value': 0,
+    'ff_activation': 'relu',         # or 'gelu', 'fast_gelu' (dense FF only; SparseFF is relu)
+    'pos_d_feature': 0,              # learned table of this width times a [k, d] matrix
+    'use_two_swaps_per_encoder_block': True,
+    'output_vocab_size': 0,          # a separate decoder embedding and loss of this size
     'tokenizer': {'type': 'byte'},
     'name': None, 'source': None, 'license': None,
 }
@@ -77,9 +86,17 @@ def resolve_config(raw):
             raise ValueError(f'd_model {d} is not divisible by qkv_sparsity {S}')
         if kq < 1 or kq % 2 == 0 or lk < 1:  # trax LocallyConvDense: only odd module kernels
             raise ValueError(f'qkv_kernel_size {kq} must be odd and qkv_length_kernel {lk} >= 1')
-    Sl, V = cfg['loss_sparsity'], cfg['vocab_size']
+    Sl, V = cfg['loss_sparsity'], cfg['output_vocab_size'] or cfg['vocab_size']
     if Sl < 0 or (Sl and V % Sl):
-        raise ValueError(f'vocab_size {V} is not divisible by loss_sparsity {Sl}')
+        raise ValueError(f'the output vocabulary {V} is not divisible by loss_sparsity {Sl}')
+    if cfg['block_type'] not in ('reversible', 'residual') or cfg['decoder_output'] not in ('mean', 'concat'):
+        raise ValueError(f'block_type {cfg["block_type"]!r} / decoder_output {cfg["decoder_output"]!r}')
+    if cfg['block_type'] == 'residual' and (cfg['n_encoder_layers'] or cfg['decoder_output'] != 'mean'):
+        raise ValueError('residual blocks are decoder-only with a plain output')
+    if cfg['ff_activation'] not in ('relu', 'gelu', 'fast_gelu'):
+        raise ValueError(f'ff_activation {cfg["ff_activation"]!r}')
+    if cfg['pos_d_feature'] and cfg['pos_type'] != 'learned':
+        raise ValueError('pos_d_feature needs pos_type learned')
     tok = cfg['tokenizer']
     if not isinstance(tok, dict) or tok.get('type') not in ('byte', 'sentencepiece'):
         raise ValueError(f'tokenizer {tok!r}: type must be byte or sentencepiece')
@@ -143,16 +160,19 @@ class FactoredDense(nn.Module):
 
 
 def attend(q, k, v, n_heads, causal):
-    """Multi-head dot-product attention on [..., T, d] inputs; head h owns features [h*dh, (h+1)*dh)."""
-    *lead, T, d = q.shape
-    H, dh = n_heads, d // n_heads
-    q, k, v = (x.reshape(*lead, T, H, dh).transpose(-3, -2) for x in (q, k, v))
-    scores = q @ k.transpose(-2, -1) / math.sqrt(dh)  # [..., H, T, T]
+    """Multi-head dot-product attention on [..., T, H*dk] queries and keys and [..., T, H*dv]
+    values; head h owns features [h*dk, (h+1)*dk) (and of the values [h*dv, (h+1)*dv))."""
+    *lead, T, _ = q.shape
+    H = n_heads
+    dk, dv = q.shape[-1] // H, v.shape[-1] // H
+    q, k = (x.reshape(*lead, T, H, dk).transpose(-3, -2) for x in (q, k))
+    v = v.reshape(*lead, T, H, dv).transpose(-3, -2)
+    scores = q @ k.transpose(-2, -1) / math.sqrt(dk)  # [..., H, T, T]
     if causal:
         future = torch.ones(T, T, dtype=torch.bool).triu(1)
         scores = scores.masked_fill(future, float('-inf'))
     weights = torch.softmax(scores, dim=-1)
-    return (weights @ v).transpose(-3, -2).reshape(*lead, T, d)
+    return (weights @ v).transpose(-3, -2).reshape(*lead, T, H * dv)
 
 
 class DenseAttention(nn.Module):
@@ -161,10 +181,11 @@ class DenseAttention(nn.Module):
 
     def __init__(self, cfg, causal=True):
         super().__init__()
-        d = cfg['d_model']
-        self.n_heads, self.causal = cfg['n_heads'], causal
+        d, H = cfg['d_model'], cfg['n_heads']
+        hk, hv = H * (cfg['d_attention_key'] or d // H), H * (cfg['d_attention_value'] or d // H)
+        self.n_heads, self.causal = H, causal
         self.norm = LayerNorm(d, cfg['center_layernorm'], cfg['layernorm_eps'])
-        self.q, self.k, self.v, self.o = (Dense(d, d) for _ in range(4))
+        self.q, self.k, self.v, self.o = Dense(d, hk), Dense(d, hk), Dense(d, hv), Dense(hv, d)
 
     def forward(self, x):
         x = self.norm(x)
@@ -277,16 +298,24 @@ def _sru_or_none(cfg):
     return SRUBranch(cfg) if cfg['ff_use_sru'][0] else None
 
 
+ACTIVATIONS = {
+    'relu': torch.relu,
+    'gelu': lambda x: 0.5 * x * (1 + torch.erf(x / math.sqrt(2.0))),  # trax Gelu
+    'fast_gelu': lambda x: 0.5 * x * (1 + torch.tanh(x * 0.7978845608 * (1 + 0.044715 * x * x))),  # trax FastGelu
+}
+
+
 class DenseFF(nn.Module):
     def __init__(self, cfg):
         super().__init__()
         d, f = cfg['d_model'], cfg['d_ff']
         self.norm = LayerNorm(d, cfg['center_layernorm'], cfg['layernorm_eps'])
         self.w1, self.w2 = Dense(d, f), Dense(f, d)
+        self.act = ACTIVATIONS[cfg['ff_activation']]
         self.sru = _sru_or_none(cfg)
 
     def forward(self, x):
-        out = self.w2(torch.relu(self.w1(self.norm(x))))
+        out = self.w2(self.act(self.w1(self.norm(x))))
         return (out if self.sru is None else out + self.sru(x)), None
 
 
@@ -383,15 +412,26 @@ class FixedBasePositions(nn.Module):
         return torch.cat([enc[:1] + self.start_vec, enc[1:]])  # start_vec marks position 0 only
 
 
+class Matrix(nn.Module):
+    def __init__(self, d_in, d_out):
+        super().__init__()
+        self.kernel = _param(d_in, d_out)
+
+
 class LearnedPositions(nn.Module):
+    """A learned table [max_len, d]; with pos_d_feature k (trax PositionalEncoding(d_feature=k)),
+    a table [max_len, k] times a matrix [k, d] (trax's eval mode)."""
+
     def __init__(self, cfg):
         super().__init__()
-        self.table = _param(cfg['max_len'], cfg['d_model'])
+        k = cfg['pos_d_feature']
+        self.table = _param(cfg['max_len'], k or cfg['d_model'])
+        self.dense = Matrix(k, cfg['d_model']) if k else None
 
     def forward(self, T):
         if T > self.table.shape[0]:
             raise ValueError(f'sequence length {T} exceeds max_len {self.table.shape[0]}')
-        return self.table[:T]
+        return self.table[:T] if self.dense is None else self.table[:T] @ self.dense.kernel
 
 
 def make_positions(cfg):
@@ -413,9 +453,26 @@ class Block(nn.Module):
         return b, a + out, units
 
 
-class DecoderLayer(Block):
+class ResidualBlock(nn.Module):
+    """Pre-LayerNorm residual block (trax TransformerLM, ConfigurableTransformerLM): x += F(LN(x))
+    for each attention layer, then for the FF. One stream: returned as both."""
+
+    def forward(self, a, b):
+        x = a
+        for attn in self.attn:
+            x = x + attn(x)
+        out, units = self.ff(x)
+        x = x + out
+        return x, x, units
+
+
+class DecoderLayer(nn.Module):
+    def forward(self, a, b):
+        return (ResidualBlock.forward if self.residual else Block.forward)(self, a, b)
+
     def __init__(self, cfg, index):
         super().__init__()
+        self.residual = cfg['block_type'] == 'residual'
         types = cfg['decoder_attention_types']
         kind = types[index % len(types)]
         make = {'dense': DenseAttention, 'mult_conv': MultConvAttention}[kind]
@@ -424,13 +481,22 @@ class DecoderLayer(Block):
 
 
 class EncoderLayer(Block):
-    """trax reformer.EncoderBlock with use_two_swaps_per_block: one non-causal attention
-    half-residual (k = 0), swap, FF half-residual, swap."""
+    """trax reformer.EncoderBlock: one non-causal attention half-residual (k = 0), swap, FF
+    half-residual, swap; with use_two_swaps_per_block False the last swap is left out."""
 
     def __init__(self, cfg):
         super().__init__()
         self.attn = nn.ModuleList([DenseAttention(cfg, causal=False)])
         self.ff = make_ff(cfg)
+        self.two_swaps = cfg['use_two_swaps_per_encoder_block']
+
+    def forward(self, a, b):
+        if self.two_swaps:
+            return Block.forward(self, a, b)
+        for attn in self.attn:
+            a, b = b, a + attn(b)
+        out, units = self.ff(b)
+        return a + out, b, units
 
 
 def _run_blocks(layers, a, b):
@@ -468,9 +534,13 @@ class Encoder(nn.Module):
 class Decoder(nn.Module):
     def __init__(self, cfg):
         super().__init__()
+        if cfg['output_vocab_size']:  # trax's separate output embedding
+            self.embedding = _param(cfg['output_vocab_size'], cfg['d_model'])
         self.pos = make_positions(cfg)
         self.layers = nn.ModuleList(DecoderLayer(cfg, L) for L in range(cfg['n_decoder_layers']))
-        self.out_norm = LayerNorm(cfg['d_model'], True, cfg['layernorm_eps'])  # always centered
+        self.concat = cfg['decoder_output'] == 'concat'
+        width = 2 * cfg['d_model'] if self.concat else cfg['d_model']
+        self.out_norm = LayerNorm(width, True, cfg['layernorm_eps'])  # always centered
 
     def forward(self, x, prefix=None):
         """x: embedded decoder tokens [T, d] (positions counted from 0 at the start token);
@@ -481,7 +551,7 @@ class Decoder(nn.Module):
         if prefix is not None:
             a, b = torch.cat([prefix[0], x]), torch.cat([prefix[1], x])
         a, b, units = _run_blocks(self.layers, a, b)
-        return self.out_norm((a + b) / 2), units
+        return self.out_norm(torch.cat([a, b], -1) if self.concat else (a + b) / 2), units
 
 
 class Terraformer(nn.Module):
@@ -493,10 +563,12 @@ class Terraformer(nn.Module):
         self.config = dict(config)  # as given: written back verbatim by save_checkpoint
         cfg = self.cfg = resolve_config(config)
         d, V, Sl = cfg['d_model'], cfg['vocab_size'], cfg['loss_sparsity']
-        self.embedding = _param(V, d)  # no scaling; shared by encoder and decoder
+        Vo = cfg['output_vocab_size'] or V
+        self.embedding = _param(V, d)  # no scaling; shared by encoder and decoder (unless output_vocab_size)
         self.encoder = Encoder(cfg) if cfg['n_encoder_layers'] else None
         self.decoder = Decoder(cfg)
-        self.loss = FactoredDense(Sl, d, V) if Sl else Dense(d, V)
+        width = 2 * d if cfg['decoder_output'] == 'concat' else d
+        self.loss = FactoredDense(Sl, width, Vo) if Sl else Dense(width, Vo)
 
     def encode(self, input_tokens):
         """-> ((first, second) streams [Ti, d], {encoder layer: units [Ti, B]})."""
@@ -511,7 +583,8 @@ class Terraformer(nn.Module):
                 raise ValueError('an encoder-decoder model needs at least one input token')
             prefix, _ = self.encode(input_tokens)
             n_in = len(input_tokens)
-        out, units = self.decoder(self.embedding[tokens], prefix)
+        embedding = self.decoder.embedding if self.cfg['output_vocab_size'] else self.embedding
+        out, units = self.decoder(embedding[tokens], prefix)
         return self.loss(out[..., n_in:, :]), units  # loss only at the decoder positions
 
     def set_ff_train_mask(self, mask, generator=None):
@@ -530,7 +603,7 @@ def random_init(config, seed=0, dtype=torch.float64):
         for name, p in model.named_parameters():
             leaf = name.rsplit('.', 1)[-1]
             noise = torch.randn(p.shape, generator=gen, dtype=torch.float64)
-            if name == 'embedding':
+            if name in ('embedding', 'decoder.embedding'):
                 value = noise
             elif leaf == 'base_weights':
                 value = torch.rand(p.shape, generator=gen, dtype=torch.float64) * 0.1 - 0.05
