@@ -83,8 +83,9 @@ with torch.no_grad():
             model = random_init(json.load(fh), seed=1)
         cfg = model.cfg
         V, d = cfg['vocab_size'], cfg['d_model']
+        V_out = cfg['output_vocab_size'] or V
         gen = torch.Generator().manual_seed(1)
-        tokens = torch.cat([torch.zeros(1, dtype=torch.long), torch.randint(2, V, (47,), generator=gen)])
+        tokens = torch.cat([torch.zeros(1, dtype=torch.long), torch.randint(2, V_out, (47,), generator=gen)])
         inputs = torch.randint(2, V, (16,), generator=gen) if model.encoder is not None else None
         n_in = 0 if inputs is None else len(inputs)
         logits, units = model(tokens, inputs)
