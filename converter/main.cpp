@@ -56,7 +56,7 @@ int run(int argc, char** argv) {
   app.add_flag("-q,--quiet", quiet, "no progress bar or summary");
   CLI11_PARSE(app, argc, argv);
   if (list) {
-    for (const terra::Preset& p : terra::presets()) std::printf("%-26s %s\n", p.name.c_str(), p.description.c_str());
+    for (const terra::Preset& p : terra::presets()) std::printf("%-32s %s\n", p.name.c_str(), p.description.c_str());
     return 0;
   }
   if (out->count() == 0) {

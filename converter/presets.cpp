@@ -13,8 +13,11 @@ struct Shape {
   int d_model, n_heads, n_encoder, n_decoder, d_ff_dense, d_ff_sparse, ff_sparsity, d_lowrank, qkv_sparsity;
 };
 
+// residual: the same layers as trax's ConfigurableTransformerLM builds them, the paper's "Scaling
+// Transformer" (decoder-only pre-LayerNorm residual blocks, trax's PositionalEncoding table);
+// otherwise the Terraformer's reversible blocks with fixed-base positions.
 Preset make(const std::string& name, const std::string& what, const Shape& s, bool sparse_ff, bool sparse_qkv,
-           bool sparse_loss = false) {
+           bool sparse_loss = false, bool residual = false) {
   Preset p;
   p.name = name;
   p.description = what;
@@ -36,6 +39,12 @@ Preset make(const std::string& name, const std::string& what, const Shape& s, bo
     c.qkv_sparsity = s.qkv_sparsity;
   }
   if (sparse_loss) c.loss_sparsity = 4;  // the paper's optional sparse loss layer
+  if (residual) {
+    c.block_type = BlockType::kResidual;
+    c.n_decoder_layers += c.n_encoder_layers;  // decoder-only: the slice's layers all decode
+    c.n_encoder_layers = 0;
+    c.pos_encoding = PosEncoding::kLearned;
+  }
   p.config.metadata["name"] = name;
   return p;
 }
@@ -52,6 +61,18 @@ std::vector<Preset> build() {
     v.push_back(make(tag + "-sparse-qkv", label + ": + sparse QKV", shape, false, true));
     v.push_back(make(tag + "-sparse-ff-qkv", label + ": + sparse FF + sparse QKV", shape, true, true));
     v.push_back(make(tag + "-sparse-all", label + ": + sparse FF + sparse QKV + sparse loss (4)", shape, true, true, true));
+  }
+  // The same rows as trax's ConfigurableTransformerLM (residual blocks): the Scaling Transformer.
+  for (const auto& [tag, shape, label] :
+       {std::tuple{std::string("800m-scaling"), medium, std::string("Scaling Transformer, Table 1 medium (800M)")},
+        std::tuple{std::string("17b-slice-scaling"), big,
+                   std::string("Scaling Transformer, Table 1 big (17B), 3 decoder layers")}}) {
+    v.push_back(make(tag + "-baseline", label + ": dense baseline", shape, false, false, false, true));
+    v.push_back(make(tag + "-sparse-ff", label + ": + sparse FF", shape, true, false, false, true));
+    v.push_back(make(tag + "-sparse-qkv", label + ": + sparse QKV", shape, false, true, false, true));
+    v.push_back(make(tag + "-sparse-ff-qkv", label + ": + sparse FF + sparse QKV", shape, true, true, false, true));
+    v.push_back(make(tag + "-sparse-all", label + ": + sparse FF + sparse QKV + sparse loss (4)", shape, true, true, true,
+                     true));
   }
   return v;
 }

@@ -248,6 +248,10 @@ TEST_CASE("encode is only for encoder-decoder models and checks its input", "[er
   CHECK_THAT(st.message(), Catch::Contains("maximum input of 2 tokens"));
   const int bad[] = {5, -2};
   CHECK(es.value()->encode(bad, 2).code() == ErrorCode::kInvalidArgument);
+  const int padded[] = {5, 0};  // trax's padding id: inputs are given without padding
+  st = es.value()->encode(padded, 2);
+  CHECK(st.code() == ErrorCode::kInvalidArgument);
+  CHECK_THAT(st.message(), Catch::Contains("input token 1 is 0, trax's padding id"));
   REQUIRE(es.value()->encode(input, 2).ok());
   CHECK(es.value()->position() == 2);
   REQUIRE(es.value()->step(0).ok());
