@@ -325,15 +325,37 @@ struct Builder {
     }
   }
 
-  // The FF options shared by the configurable classes: ff_activation, ff_sparsity, ff_use_sru,
-  // ff_sparsity_type.
-  void ff_options(Params& p, const Shape& s, const std::string& default_activation) {
+  // ff_activation: the dense FF's activation.
+  void activation(Params& p, const std::string& fallback) {
+    const std::string act = p.reference("ff_activation", fallback);
     ModelConfig& c = m->config;
-    const std::string act = p.reference("ff_activation", default_activation);
     if (act == "Relu") c.ff_activation = 0;
     else if (act == "Gelu") c.ff_activation = 1;
     else if (act == "FastGelu") c.ff_activation = 2;
     else keep(refused(p.written("ff_activation"), "terra runs Relu, Gelu and FastGelu"));
+  }
+
+  // The decoder blocks of the language models (one attention layer each, attention types cycled
+  // over layers): LayerNorm + attention, then the FF.
+  void lm_layers(const std::string& cls, const std::vector<std::string>& attention_types, long long layers,
+                 const Shape& s) {
+    ModelConfig& c = m->config;
+    c.decoder_attention_types.clear();
+    for (long long L = 0; L < layers; ++L) {
+      const std::string layer = "decoder.layers." + std::to_string(L);
+      e.norm(layer + ".attn.0.norm", s.d, true);
+      const std::string& type = attention_types[size_t(L) % attention_types.size()];
+      const AttentionType t = attention(layer + ".attn.0", type, cls + ".attention_type", s, true);
+      if (size_t(L) < attention_types.size()) c.decoder_attention_types.push_back(t);
+      feed_forward(layer + ".ff", s, true);
+    }
+  }
+
+  // The FF options shared by the configurable classes: ff_activation, ff_sparsity, ff_use_sru,
+  // ff_sparsity_type.
+  void ff_options(Params& p, const Shape& s, const std::string& default_activation) {
+    ModelConfig& c = m->config;
+    activation(p, default_activation);
     const std::string type = p.text("ff_sparsity_type", "1inN");
     const GinValue* sparsity = p.raw("ff_sparsity");
     if (sparsity != nullptr && !(sparsity->kind == Kind::kInt && sparsity->integer == 0)) {
@@ -449,23 +471,13 @@ Status describe_transformer_lm(Builder& b, int64_t vocab_hint, bool configurable
     attention_types = p.references("attention_type", "CausalAttention");
     pos_type = p.text("pos_type", "");
   } else {
-    const std::string act = p.reference("ff_activation", "Relu");
-    c.ff_activation = act == "Relu" ? 0 : act == "Gelu" ? 1 : act == "FastGelu" ? 2 : -1;
-    if (c.ff_activation < 0) b.keep(refused(p.written("ff_activation"), "terra runs Relu, Gelu and FastGelu"));
+    b.activation(p, "Relu");
   }
   b.keep(p);
   if (!b.status.ok()) return b.status;
   b.e.leaf("embedding", {s.vocab, s.d});
   b.positions("decoder", pos_type, cls + ".pos_type", s);
-  c.decoder_attention_types.clear();
-  for (long long L = 0; L < layers; ++L) {
-    const std::string layer = "decoder.layers." + std::to_string(L);
-    b.e.norm(layer + ".attn.0.norm", s.d, true);
-    const std::string& type = attention_types[size_t(L) % attention_types.size()];
-    const AttentionType t = b.attention(layer + ".attn.0", type, cls + ".attention_type", s, true);
-    if (size_t(L) < attention_types.size()) c.decoder_attention_types.push_back(t);
-    b.feed_forward(layer + ".ff", s, true);
-  }
+  b.lm_layers(cls, attention_types, layers, s);
   b.e.norm("decoder.out_norm", s.d, true);
   if (configurable) {
     b.loss(p, s, s.d);
@@ -499,15 +511,7 @@ Status describe_reformer_lm(Builder& b, int64_t vocab_hint) {
   if (!b.status.ok()) return b.status;
   b.e.leaf("embedding", {s.vocab, s.d});
   b.positions("decoder", pos_type, "ReformerLM.pos_type", s);
-  c.decoder_attention_types.clear();
-  for (long long L = 0; L < layers; ++L) {
-    const std::string layer = "decoder.layers." + std::to_string(L);
-    b.e.norm(layer + ".attn.0.norm", s.d, true);
-    const std::string& type = attention_types[size_t(L) % attention_types.size()];
-    const AttentionType t = b.attention(layer + ".attn.0", type, "ReformerLM.attention_type", s, true);
-    if (size_t(L) < attention_types.size()) c.decoder_attention_types.push_back(t);
-    b.feed_forward(layer + ".ff", s, true);
-  }
+  b.lm_layers("ReformerLM", attention_types, layers, s);
   b.e.norm("decoder.out_norm", 2 * s.d, true);  // over the concatenated streams
   b.loss(p, s, 2 * s.d);
   c.center_layernorm = true;
