@@ -15,10 +15,11 @@ here=$(cd "$(dirname "$0")" && pwd)
 dir=${2:-$here/sysroot-$arch}
 
 # Target libraries: runtime (pthreadpool, cpuinfo), model file (flatbuffers), tokenizer
-# (sentencepiece), tests (Catch2), benchmarks (XNNPACK). flatbuffers-compiler-dev is
-# left out: its CMake file wants a target flatc; the host's flatc generates the code.
+# (sentencepiece), converter (zlib: trax checkpoints), tests (Catch2), benchmarks (XNNPACK).
+# flatbuffers-compiler-dev is left out: its CMake file wants a target flatc; the host's flatc
+# generates the code.
 PKGS=(libxnnpack0 libxnnpack-dev libpthreadpool0 libpthreadpool-dev libcpuinfo0 libcpuinfo-dev
-  libflatbuffers2 libflatbuffers-dev libsentencepiece0 libsentencepiece-dev catch2)
+  libflatbuffers2 libflatbuffers-dev libsentencepiece0 libsentencepiece-dev catch2 zlib1g zlib1g-dev)
 # Header-only, architecture-independent: unpacked too, so the sysroot is the only place CMake looks
 # (the host's /usr/include has amd64 headers the cross compiler must not see).
 ALL_PKGS=(nlohmann-json3-dev libcli11-dev)
@@ -50,8 +51,12 @@ mkdir -p "$dir/debs"
 (cd "$dir/debs" && apt_download "${PKGS[@]/%/:$deb_arch}" "${ALL_PKGS[@]}")
 for deb in "$dir"/debs/*.deb; do dpkg-deb -x "$deb" "$dir"; done
 rm -rf "$dir/debs"
-# Debian's dev symlinks are absolute (/usr/lib/...): point them inside the sysroot.
+# Debian's dev symlinks are absolute (/usr/lib/..., /lib/...): point them inside the sysroot, and
+# give the libraries that live in /lib (zlib) a link in /usr/lib, the one folder the tools search.
 libdir="$dir/usr/lib/$triple"
+if [[ -d "$dir/lib/$triple" ]]; then
+  for lib in "$dir/lib/$triple"/*; do ln -sf "../../../lib/$triple/$(basename "$lib")" "$libdir/$(basename "$lib")"; done
+fi
 for link in "$libdir"/*.so; do
   target=$(readlink "$link" || true)
   if [[ "$target" == /* ]]; then ln -sf "$(basename "$target")" "$link"; fi
