@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # Shows that scripts/setup.sh survives a package mirror caught mid-sync (run as root, by hand: it
 # removes and reinstalls one small package and adds, then removes, one apt source):
-#   1. `apt-get update` fails once as a mirror mid-sync makes it fail (exit 100), then works:
-#      setup retries and installs what is missing.
+#   1. On a machine with no package lists yet (as CI's fresh ones), `apt-get update` fails once
+#      as a mirror mid-sync makes it fail (exit 100), then works: setup retries and installs.
 #   2. An index that the needed packages do not come from fails every time (a local repository
 #      whose Release file promises a Packages file of another size, the mid-sync symptom): setup
 #      warns and goes on, because every needed package is installable without it.
@@ -32,8 +32,9 @@ fi
 exec /usr/bin/apt-get "\$@"
 SHIM
 chmod +x "$work/shim/apt-get"
-echo "== 1. apt-get update fails once"
+echo "== 1. apt-get update fails once, on a machine without package lists"
 apt-get remove -y -qq "$victim" >/dev/null
+find /var/lib/apt/lists -maxdepth 1 -type f -name '*_Packages*' -delete  # as a fresh machine
 PATH="$work/shim:$PATH" ./scripts/setup.sh
 dpkg-query -W -f='${Status}\n' "$victim" | grep -q "install ok installed"
 echo "== 1. ok: $victim installed after a failed update"
