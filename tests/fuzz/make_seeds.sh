@@ -41,11 +41,13 @@ done
 "$convert" -q --synthesize "$root/tests/data/spm_tiny.json" -o "$out/fuzz_model_file/spm_tiny.terra"
 
 # Tokenizer blobs: the KJV model (identity normalization) and an NFKC model (a normalization trie).
-cp "$root/models/tokenizer/kjv.model" "$out/fuzz_tokenizer/kjv.model"
+{ printf '\000'; cat "$root/models/tokenizer/kjv.model"; } > "$out/fuzz_tokenizer/kjv.model"
+{ printf '\001'; cat "$root/tests/data/trax/subword/en_8k.subword"; } > "$out/fuzz_tokenizer/en_8k.subword"
 spm_train --input="$root/tests/data/kjv_heldout_sample.txt" --model_prefix="$out/nfkc" --vocab_size=100 \
   --hard_vocab_limit=false --model_type=unigram --normalization_rule_name=nmt_nfkc --character_coverage=0.98 \
   --num_threads=1 --minloglevel=2
-mv "$out/nfkc.model" "$out/fuzz_tokenizer/nfkc.model"
+{ printf '\000'; cat "$out/nfkc.model"; } > "$out/fuzz_tokenizer/nfkc.model"
+rm -f "$out/nfkc.model"
 rm -f "$out/nfkc.vocab"
 
 # safetensors files (first byte 0): F32, F16, BF16 and I32 tensors.
