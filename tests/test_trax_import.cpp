@@ -258,6 +258,11 @@ TEST_CASE("a checkpoint that does not fit its config is named by leaf, tensor an
   CHECK_THAT(error("ReformerLM.d_model = 32\nReformerLM.pos_type = 'infinite'\n"),
              Catch::Contains("ReformerLM.pos_type = 'infinite'"));
   CHECK_THAT(error("TransformerLM.d_model = %missing\n"), Catch::Contains("macro %missing is never defined"));
+  // Found by fuzzing: a billion layers listed a billion layers' leaves before anything checked them.
+  CHECK_THAT(error(base + "TransformerLM.d_model = 32\nTransformerLM.n_layers = 1000000000\n"),
+             Catch::Contains("config field n_decoder_layers = 1000000000: must be in [1, 1024]"));
+  CHECK_THAT(error(base + "TransformerLM.d_model = 32\nTransformerLM.n_layers = 1099511627776\n"),
+             Catch::Contains("TransformerLM.n_layers = 1099511627776 is out of range"));
   CHECK_THAT(error("TransformerLM.d_model = [1,\n"), Catch::Contains(gin + ":2: a bracket is not closed"));
   std::remove(gin.c_str());
 }

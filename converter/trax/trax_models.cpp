@@ -1,6 +1,7 @@
 #include "trax/trax_models.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <cstdlib>
 #include <deque>
 
@@ -37,13 +38,24 @@ class Params {
     const GinValue* v = gin_.find(name_, param);
     return binding(param) + " = " + (v ? v->source : "(default)");
   }
+  // Integers fit 32 bits here: the config's fields are ints (their bounds are checked later).
   long long integer(const std::string& param, long long fallback) {
     const GinValue* v = raw(param);
     if (v == nullptr) return fallback;
-    if (v->kind == Kind::kInt) return v->integer;
-    if (v->kind == Kind::kFloat && v->number == double((long long)v->number)) return (long long)v->number;
-    fail(Status::Error(ErrorCode::kInvalidArgument, written(param) + " is not an integer"));
-    return fallback;
+    long long n = 0;
+    if (v->kind == Kind::kInt) {
+      n = v->integer;
+    } else if (v->kind == Kind::kFloat && v->number > -2.2e9 && v->number < 2.2e9 && v->number == double((long long)v->number)) {
+      n = (long long)v->number;
+    } else {
+      fail(Status::Error(ErrorCode::kInvalidArgument, written(param) + " is not an integer"));
+      return fallback;
+    }
+    if (n < INT32_MIN || n > INT32_MAX) {
+      fail(Status::Error(ErrorCode::kInvalidArgument, written(param) + " is out of range"));
+      return fallback;
+    }
+    return n;
   }
   // An integer, or None.
   bool optional_integer(const std::string& param, long long* out) {
@@ -155,6 +167,13 @@ struct Builder {
     if (status.ok() && !s.ok()) status = s;
   }
   void keep(const Params& p) { keep(p.status()); }
+  // The config read so far is within terra's bounds: checked before any leaves are listed, so a
+  // config.gin with a billion layers is an error, not a billion leaves.
+  bool bounded() {
+    Status v = m->config.validate();
+    if (!v.ok()) keep(Status::Error(v.code(), gin.name() + ": " + v.message()));
+    return status.ok();
+  }
 
   // trax.layers.LayerNorm's own bindings: terra runs centered LayerNorm with one epsilon.
   void layer_norm_bindings() {
@@ -178,6 +197,7 @@ struct Builder {
       c.max_len = int(s.max_len);
       if (has_feature) {
         c.pos_d_feature = int(d_feature);
+        if (!bounded()) return;
         e.leaf(prefix + ".pos.table", {s.max_len, d_feature});
         e.leaf(prefix + ".pos.dense.kernel", {d_feature, s.d});
         m->notes.push_back("PositionalEncoding.d_feature = " + std::to_string(d_feature) +
@@ -200,6 +220,7 @@ struct Builder {
       c.pos_bases = bases;
       c.pos_n_digits = int(digits);
       c.max_len = int(s.max_len);
+      if (!bounded()) return;
       if (digits <= 0 || s.d % digits != 0) {
         keep(refused(fb.written("n_digits"), "must divide d_model " + std::to_string(s.d)));
         return;
@@ -341,7 +362,7 @@ struct Builder {
                  const Shape& s) {
     ModelConfig& c = m->config;
     c.decoder_attention_types.clear();
-    for (long long L = 0; L < layers; ++L) {
+    for (long long L = 0; L < layers && L < c.n_decoder_layers; ++L) {  // (bounded by the validated config)
       const std::string layer = "decoder.layers." + std::to_string(L);
       e.norm(layer + ".attn.0.norm", s.d, true);
       const std::string& type = attention_types[size_t(L) % attention_types.size()];
@@ -474,7 +495,7 @@ Status describe_transformer_lm(Builder& b, int64_t vocab_hint, bool configurable
     b.activation(p, "Relu");
   }
   b.keep(p);
-  if (!b.status.ok()) return b.status;
+  if (!b.bounded()) return b.status;
   b.e.leaf("embedding", {s.vocab, s.d});
   b.positions("decoder", pos_type, cls + ".pos_type", s);
   b.lm_layers(cls, attention_types, layers, s);
@@ -508,7 +529,7 @@ Status describe_reformer_lm(Builder& b, int64_t vocab_hint) {
   const std::vector<std::string> attention_types = p.references("attention_type", "SelfAttention");
   const std::string pos_type = p.text("pos_type", "");
   b.keep(p);
-  if (!b.status.ok()) return b.status;
+  if (!b.bounded()) return b.status;
   b.e.leaf("embedding", {s.vocab, s.d});
   b.positions("decoder", pos_type, "ReformerLM.pos_type", s);
   b.lm_layers("ReformerLM", attention_types, layers, s);
@@ -544,7 +565,7 @@ Status describe_terraformer(Builder& b, int64_t vocab_hint) {
   const std::vector<std::string> decoder_types = p.references("encoder_decoder_attention_type", "SelfAttention");
   const std::string pos_type = p.text("pos_type", "fixed-base");
   b.keep(p);
-  if (!b.status.ok()) return b.status;
+  if (!b.bounded()) return b.status;
   if (s.heads <= 0 || (s.d / 2) % s.heads != 0) {
     return refused(p.written("n_heads"), "trax requires n_heads to divide d_model / 2");
   }
