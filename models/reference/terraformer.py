@@ -1,6 +1,6 @@
 """PyTorch reference of the Terraformer (inference only): decoder-only LM or encoder-decoder.
 
-This is the numerical ground truth for terra. The math is shared/terraformer.md §1-§4 (trax predict
+This is the numerical ground truth for terra. The math is docs/terraformer.md (trax predict
 mode: no dropout, controller temperature 0): dense or multiplicative-conv attention, dense or sparse
 FF with an optional SRU branch, dense or factored loss layer, optional reversible encoder whose
 outputs are prepended to the decoder's sequence. Config fields and tensor names are

@@ -1,4 +1,4 @@
-// Token embedding and the decoder's positional encodings (shared/terraformer.md §4).
+// Token embedding and positional encodings (docs/terraformer.md, "Positions").
 #pragma once
 
 #include "model/config.h"

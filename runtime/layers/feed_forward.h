@@ -1,4 +1,4 @@
-// The feed-forward half-residual's inner layer, dense or sparse (shared/terraformer.md §1).
+// The feed-forward half-residual's inner layer, dense or sparse (docs/terraformer.md, "Sparse feed-forward").
 #pragma once
 
 #include <cstdint>

@@ -1,4 +1,4 @@
-// The hyper-parameters of a Terraformer (shared/terraformer.md §4), as the runtime and the
+// The hyper-parameters of a Terraformer (docs/terraformer.md, "Models"), as the runtime and the
 // converter use them. The model file's Config table and the checkpoint's config.json both map
 // onto this struct.
 #pragma once

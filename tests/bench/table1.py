@@ -31,7 +31,7 @@ lines = [
     f'--gen-len {rows[0]["gen_len"]} --repeat {rows[0]["repeat"]}` on each preset synthesized by '
     '`terra-convert --synthesize NAME`; random weights of the published shapes). One untimed warm-up run, '
     'then 5 timed runs; before each, the bandwidth probe (a SIMD sum over 1 GiB, best of 3 passes, same threads) '
-    'is read, and the bandwidth ratio is the median over runs of effective / probe GB/s, because this VM\'s '
+    'is read, and the bandwidth ratio is the median over runs of effective / probe GB/s, because this machine\'s '
     'bandwidth drifts between ~33 and ~55 GB/s from minute to minute. Raw results: `docs/perf/table1-results.jsonl`.',
     '',
     '| model | dtype | MB read / token | ms / token (median) | speedup vs baseline | paper s / token | paper speedup '
