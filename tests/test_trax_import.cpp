@@ -14,7 +14,7 @@
 #include <string>
 
 #include "convert.h"
-#include "decoder/beam_search.h"
+#include "runner/beam_search.h"
 #include "decoder/session.h"
 #include "model_factory.h"
 #include "test_util.h"

@@ -9,7 +9,8 @@
 #include <string>
 #include <vector>
 
-#include "decoder/beam_search.h"
+#include "runner/beam_search.h"
+#include "runner/generator.h"
 #include "decoder/session.h"
 #include "model/model.h"
 #include "platform.h"
@@ -23,10 +24,9 @@ struct terra_model {
 
 struct terra_session {
   const terra_model* model;
-  std::unique_ptr<terra::Session> session;
-  std::vector<int> prompt;   // planned once: start token + up to max_context ids
-  std::unique_ptr<terra::TextDecoder> decoder;  // generated ids -> text
-  std::string text;          // one token's printable text (reserved at creation)
+  std::unique_ptr<terra::Generator> generator;  // owns the session
+  terra::Session& session() { return generator->session(); }
+  const terra::Session& session() const { return generator->session(); }
 };
 
 namespace {
@@ -82,7 +82,27 @@ terra_status finish_load(terra::Result<std::unique_ptr<terra::Model>> loaded, te
   return TERRA_OK;
 }
 
-bool stop_requested(const int* flag) { return flag != nullptr && __atomic_load_n(flag, __ATOMIC_ACQUIRE) != 0; }
+terra::SessionOptions session_options(const terra_session_options& o) {
+  terra::SessionOptions so;
+  so.threads = o.threads;
+  so.max_context = o.max_context;
+  so.max_input = o.max_input;
+  so.pin_threads = o.pin_threads != 0;
+  so.max_memory = o.max_memory;
+  return so;
+}
+
+// terra_generate's callback behind the runner's sink.
+struct CallbackSink {
+  terra_token_callback callback;
+  void* user;
+  int* generated;
+};
+bool forward_token(void* p, int token, const std::string& text) {
+  auto* sink = static_cast<CallbackSink*>(p);
+  if (sink->generated != nullptr) ++*sink->generated;
+  return sink->callback == nullptr || sink->callback(sink->user, token, text.data(), text.size()) == 0;
+}
 }  // namespace
 
 extern "C" {
@@ -213,28 +233,19 @@ terra_status terra_session_create(const terra_model* model, const terra_session_
   *out = nullptr;
   const terra_session_options o = options ? *options : terra_session_default_options();
   return guarded([&] {
-    terra::SessionOptions so;
-    so.threads = o.threads;
-    so.max_context = o.max_context;
-    so.max_input = o.max_input;
-    so.pin_threads = o.pin_threads != 0;
-    so.max_memory = o.max_memory;
-    auto created = terra::Session::create(*model->model, so);
+    auto created = terra::Generator::create(*model->model, *model->tokenizer, session_options(o));
     if (!created.ok()) return fail(created.status());
     auto handle = std::make_unique<terra_session>();
     handle->model = model;
-    handle->session = created.take();
-    handle->prompt.reserve(size_t(handle->session->max_context()) + 1);
-    handle->decoder = std::make_unique<terra::TextDecoder>(*model->tokenizer);
-    handle->text.reserve(256);
+    handle->generator = created.take();
     *out = handle.release();
     return TERRA_OK;
   });
 }
 
 void terra_session_free(terra_session* session) { delete session; }
-int terra_session_max_context(const terra_session* s) { return s ? s->session->max_context() : 0; }
-size_t terra_session_memory_bytes(const terra_session* s) { return s ? s->session->arena_bytes() : 0; }
+int terra_session_max_context(const terra_session* s) { return s ? s->session().max_context() : 0; }
+size_t terra_session_memory_bytes(const terra_session* s) { return s ? s->session().arena_bytes() : 0; }
 
 terra_generate_options terra_generate_default_options(void) {
   terra_generate_options o;
@@ -260,7 +271,6 @@ terra_status terra_generate(terra_session* session, const char* prompt, const te
     return fail(TERRA_ERROR_INVALID_ARGUMENT, "max_tokens = " + std::to_string(o.max_tokens) + ": must be >= 0");
   }
   return guarded([&] {
-    terra::Session& s = *session->session;
     const terra::Tokenizer& tokenizer = *session->model->tokenizer;
     const bool encoder_decoder = session->model->model->config().n_encoder_layers > 0;
     if (encoder_decoder != (o.input != nullptr)) {
@@ -268,54 +278,30 @@ terra_status terra_generate(terra_session* session, const char* prompt, const te
                                                     ? "terra_generate: this is an encoder-decoder model: set input"
                                                     : "terra_generate: this model has no encoder: input must be NULL");
     }
-    terra::SamplerOptions so;
-    so.temperature = o.sampling.temperature;
-    so.top_k = o.sampling.top_k;
-    so.top_p = o.sampling.top_p;
-    so.seed = o.sampling.seed;
-    auto sampler = terra::Sampler::create(s.vocab_size(), so);
-    if (!sampler.ok()) return fail(sampler.status());
-
-    s.reset();
+    std::vector<int> input;
     if (encoder_decoder) {
-      auto input = tokenizer.encode(o.input);
-      if (!input.ok()) return fail(input.status());
-      Status st = s.encode(input.value().data(), input.value().size());
-      if (!st.ok()) return fail(st);
+      auto ids = tokenizer.encode(o.input);
+      if (!ids.ok()) return fail(ids.status());
+      input = ids.take();
     }
-    auto ids = tokenizer.encode(prompt);
+    auto ids = terra::text_prompt(tokenizer, prompt);
     if (!ids.ok()) return fail(ids.status());
-    std::vector<int>& p = session->prompt;
-    p.clear();
-    p.push_back(tokenizer.start_id());  // position 0 is the start token, as in training
-    p.insert(p.end(), ids.value().begin(), ids.value().end());
-    // The last sampled token is never fed back, so it needs no position.
-    const size_t needed = size_t(s.position()) + p.size() + size_t(std::max(o.max_tokens, 1)) - 1;
-    if (needed > size_t(s.max_context())) {
-      return fail(TERRA_ERROR_OUT_OF_RANGE,
-                  "terra_generate: the prompt (" + std::to_string(p.size()) + " tokens with the start token) plus " +
-                      std::to_string(o.max_tokens) + " tokens to generate exceed the session's context of " +
-                      std::to_string(s.max_context()) + " positions; shorten them or create the session with a larger max_context");
-    }
-    Status st = s.prefill(p.data(), p.size());
-    if (!st.ok()) return fail(st);
-
-    terra::TextDecoder& text = *session->decoder;
-    text.reset(prompt[0] == '\0');  // a first word-start marker separates nothing
-    for (int n = 0; n < o.max_tokens && !stop_requested(o.stop);) {
-      const int token = sampler.value()->sample(s.logits());
-      ++n;
-      if (generated != nullptr) *generated = n;
-      const bool end = token == tokenizer.end_id() && o.stop_at_end;
-      session->text.clear();
-      if (!end) text.push(token, &session->text);
-      const bool last = end || n == o.max_tokens;
-      if (last) text.finish(&session->text);  // an unfinished character becomes U+FFFD
-      if (callback != nullptr && callback(user, token, session->text.data(), session->text.size()) != 0) break;
-      if (last) break;
-      st = s.step(token);
-      if (!st.ok()) return fail(st);
-    }
+    terra::GenerationRequest request;
+    request.input = input.data();
+    request.input_count = input.size();
+    request.prompt = ids.value().data();
+    request.prompt_count = ids.value().size();
+    request.max_tokens = o.max_tokens;
+    request.stop_at_end = o.stop_at_end != 0;
+    request.sampling.temperature = o.sampling.temperature;
+    request.sampling.top_k = o.sampling.top_k;
+    request.sampling.top_p = o.sampling.top_p;
+    request.sampling.seed = o.sampling.seed;
+    request.stop = o.stop;
+    request.strip_leading_space = prompt[0] == '\0';
+    CallbackSink sink{callback, user, generated};
+    Status st = session->generator->run(request, forward_token, &sink, nullptr);
+    if (!st.ok()) return fail(Status::Error(st.code(), "terra_generate: " + st.message()));
     return TERRA_OK;
   });
 }
@@ -334,12 +320,9 @@ terra_status terra_beam_search(const terra_model* model, const terra_session_opt
   }
   return guarded([&] {
     const terra_session_options o = options ? *options : terra_session_default_options();
-    terra::SessionOptions so;
-    so.threads = o.threads;
-    so.max_context = o.max_context != 0 ? o.max_context : int(input_count + prompt_count) + max_tokens;
-    so.max_input = o.max_input != 0 ? o.max_input : int(input_count);
-    so.pin_threads = o.pin_threads != 0;
-    so.max_memory = o.max_memory;
+    terra::SessionOptions so = session_options(o);
+    if (so.max_context == 0) so.max_context = int(terra::positions_needed(input_count, prompt_count, max_tokens));
+    if (so.max_input == 0) so.max_input = int(input_count);
     auto search = terra::BeamSearch::create(*model->model, so, beams);
     if (!search.ok()) return fail(search.status());
     auto result = search.value()->run(std::vector<int>(input, input + input_count),
@@ -354,15 +337,15 @@ terra_status terra_beam_search(const terra_model* model, const terra_session_opt
 }
 
 void terra_session_reset(terra_session* session) {
-  if (session != nullptr) session->session->reset();
+  if (session != nullptr) session->session().reset();
 }
 
 terra_status terra_session_step(terra_session* session, int32_t token) {
   if (session == nullptr) return null_argument("terra_session_step", "session");
-  return guarded([&] { return fail(session->session->step(token)); });
+  return guarded([&] { return fail(session->session().step(token)); });
 }
 
-const float* terra_session_logits(const terra_session* s) { return s ? s->session->logits() : nullptr; }
-int terra_session_position(const terra_session* s) { return s ? s->session->position() : 0; }
+const float* terra_session_logits(const terra_session* s) { return s ? s->session().logits() : nullptr; }
+int terra_session_position(const terra_session* s) { return s ? s->session().position() : 0; }
 
 }  // extern "C"

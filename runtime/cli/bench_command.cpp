@@ -7,6 +7,8 @@
 
 #include "bench/bandwidth_probe.h"
 #include "decoder/session.h"
+#include "runner/generator.h"
+#include "tokenizer/tokenizer.h"
 #include "kernels/kernel_set.h"
 #include "model/footprint.h"
 #include "cli/report.h"
@@ -33,15 +35,19 @@ int run_bench(const BenchArgs& a) {
   if (!model.ok()) return fail(model.status());
   const ModelConfig& c = model.value()->config();
   const int input_len = c.n_encoder_layers > 0 ? a.prompt_len : 0;
+  auto tokenizer = Tokenizer::create(model.value()->tokenizer(), c.vocab_size);
+  if (!tokenizer.ok()) return fail(tokenizer.status());
+  // Each run decodes gen_len tokens after the prompt: gen_len + 1 are sampled, the last not fed.
+  const int sampled = a.gen_len + 1;
   SessionOptions options;
-  options.max_context = input_len + a.prompt_len + a.gen_len;
+  options.max_context = int(positions_needed(size_t(input_len), size_t(a.prompt_len), sampled));
   options.threads = a.threads;
   options.max_input = input_len;
   options.pin_threads = a.pin;
   options.max_memory = a.max_memory;
-  auto session = Session::create(*model.value(), options);
-  if (!session.ok()) return fail(session.status());
-  Session& s = *session.value();
+  auto generator = Generator::create(*model.value(), *tokenizer.value(), options);
+  if (!generator.ok()) return fail(generator.status());
+  const Session& s = generator.value()->session();
   const double load_ms = (platform::monotonic_seconds() - t0) * 1e3;
 
   // Random token ids (not the special ones 0 and 1 where the vocabulary has others): speed does not
@@ -52,6 +58,14 @@ int run_bench(const BenchArgs& a) {
   std::vector<int> prompt(static_cast<size_t>(a.prompt_len)), input(static_cast<size_t>(input_len));
   for (int& t : prompt) t = token(rng);
   for (int& t : input) t = input_token(rng);
+  GenerationRequest request;
+  request.input = input.data();
+  request.input_count = input.size();
+  request.prompt = prompt.data();
+  request.prompt_count = prompt.size();
+  request.max_tokens = sampled;
+  request.stop_at_end = false;
+  request.sampling.temperature = 0;  // greedy: as cheap as sampling gets
 
   // The probe's buffer is resident in full from its creation to the end, so the model's own peak
   // RSS is the larger of the peak before it and the final peak less the buffer.
@@ -71,26 +85,15 @@ int run_bench(const BenchArgs& a) {
       probe = std::move(created).value();
     }
     if (probe && timed) probe_gbps.push_back(probe->measure(3));  // right before the decode it is compared with
-    s.reset();
-    const double start = platform::monotonic_seconds();
-    if (input_len > 0) {
-      Status st = s.encode(input.data(), input.size());
-      if (!st.ok()) return fail(st);
-    }
-    Status st = s.prefill(prompt.data(), prompt.size());
+    GenerationStats run;
+    Status st = generator.value()->run(request, nullptr, nullptr, &run);
     if (!st.ok()) return fail(st);
-    const double prefilled = platform::monotonic_seconds();
-    for (int g = 0; g < a.gen_len; ++g) {
-      const float* l = s.logits();
-      st = s.step(int(std::max_element(l, l + s.vocab_size()) - l));  // greedy, as cheap as sampling
-      if (!st.ok()) return fail(st);
-    }
-    const double done = platform::monotonic_seconds();
     if (!timed) continue;
-    ttft_ms.push_back((prefilled - start) * 1e3);
-    prefill_tps.push_back(a.prompt_len / (prefilled - start));
-    decode_tps.push_back(a.gen_len / (done - prefilled));
-    ms_per_token.push_back((done - prefilled) * 1e3 / a.gen_len);
+    const double first_token = run.encode_seconds + run.prefill_seconds;
+    ttft_ms.push_back(first_token * 1e3);
+    prefill_tps.push_back(a.prompt_len / first_token);
+    decode_tps.push_back(a.gen_len / run.decode_seconds);
+    ms_per_token.push_back(run.decode_seconds * 1e3 / a.gen_len);
     if (probe) ratios.push_back(double(fp.weight_bytes_per_token) * decode_tps.back() / 1e9 / probe_gbps.back());
   }
   size_t peak_rss = platform::peak_rss_bytes();

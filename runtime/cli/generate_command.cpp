@@ -6,7 +6,8 @@
 #include <vector>
 
 #include "cli/report.h"
-#include "decoder/beam_search.h"
+#include "runner/beam_search.h"
+#include "runner/generator.h"
 #include "kernels/kernel_set.h"
 #include "platform.h"
 #include "tokenizer/tokenizer.h"
@@ -67,10 +68,34 @@ int run_beam_search(const GenerateArgs& args, const Model& model, const Tokenize
   return 0;
 }
 
-int run_generate(const GenerateArgs& args) {
-  if (args.n_tokens < 0) {
-    return fail(Status::Error(ErrorCode::kInvalidArgument, "-n " + std::to_string(args.n_tokens) + ": must be >= 0"));
+namespace {
+// Streams the generated text after the prompt's (printed with the first token, so a request that
+// fails prints nothing but its error).
+struct Printer {
+  bool ids;  // print token ids instead of text
+  const std::string* prompt;
+  std::vector<int>* generated;
+  bool started = false;
+  void start() {
+    if (!started && !ids) std::fputs(prompt->c_str(), stdout);
+    started = true;
   }
+};
+bool print_token(void* user, int token, const std::string& text) {
+  auto* p = static_cast<Printer*>(user);
+  p->start();
+  p->generated->push_back(token);
+  if (p->ids) {
+    std::printf("%s%d", p->generated->size() > 1 ? " " : "", token);
+  } else {
+    std::fwrite(text.data(), 1, text.size(), stdout);
+  }
+  std::fflush(stdout);
+  return true;
+}
+}  // namespace
+
+int run_generate(const GenerateArgs& args) {
   const double t_load = platform::monotonic_seconds();
   auto model = Model::load(args.model_path, args.load);
   if (!model.ok()) return fail(model.status());
@@ -111,93 +136,51 @@ int run_generate(const GenerateArgs& args) {
       return fail(Status::Error(ErrorCode::kInvalidArgument,
                                 "this model reads token ids, not text (it has no tokenizer): give --ids \"0 3 7 5\""));
     }
-    prompt.push_back(tokenizer.start_id());  // trax predict mode starts from id 0 at position 0
-    auto prompt_ids = tokenizer.encode(args.prompt);
-    if (!prompt_ids.ok()) return fail(prompt_ids.status());
-    for (int id : prompt_ids.value()) prompt.push_back(id);
+    auto ids = text_prompt(tokenizer, args.prompt);
+    if (!ids.ok()) return fail(ids.status());
+    prompt = ids.take();
   }
   const bool print_ids = args.ids_given || !tokenizer.has_text();
-  // The last sampled token is printed but never fed back, so it needs no position.
-  const size_t needed = input.size() + prompt.size() + size_t(std::max(args.n_tokens, 1)) - 1;
   SessionOptions options = args.session;
   if (options.max_context == 0) {
     // Plan exactly what this run needs: the arena (KV caches above all) stays as small as it can.
-    if (needed > size_t(1) << 24) {
+    const uint64_t needed = positions_needed(input.size(), prompt.size(), args.n_tokens);
+    if (needed > uint64_t(1) << 24) {
       return fail(Status::Error(ErrorCode::kOutOfRange, "the input, prompt and -n need " + std::to_string(needed) +
                                                             " positions, more than a session can hold"));
     }
     options.max_context = int(needed);
-  } else if (needed > size_t(options.max_context)) {
-    return fail(Status::Error(
-        ErrorCode::kOutOfRange,
-        "the input (" + std::to_string(input.size()) + " tokens) and prompt (" + std::to_string(prompt.size()) +
-            " tokens with the start token) plus " + std::to_string(args.n_tokens) +
-            " tokens to generate exceed the context of " + std::to_string(options.max_context) +
-            " positions; shorten them, lower -n or raise --max-context"));
   }
   options.max_input = int(input.size());
   if (args.beams > 0) return run_beam_search(args, *model.value(), tokenizer, options, input, prompt);
-  auto session = Session::create(*model.value(), options);
-  if (!session.ok()) return fail(session.status());
-  Session& s = *session.value();
+  auto generator = Generator::create(*model.value(), tokenizer, options);
+  if (!generator.ok()) return fail(generator.status());
   const double load_seconds = platform::monotonic_seconds() - t_load;
 
-  SamplerOptions sampling = args.sampler;
+  GenerationRequest request;
+  request.input = input.data();
+  request.input_count = input.size();
+  request.prompt = prompt.data();
+  request.prompt_count = prompt.size();
+  request.max_tokens = args.n_tokens;
+  request.stop_at_end = !args.ignore_end;
+  request.sampling = args.sampler;
+  request.strip_leading_space = args.prompt.empty();
   if (!args.seed_given) {
     try {
-      sampling.seed = std::random_device{}();
+      request.sampling.seed = std::random_device{}();
     } catch (const std::exception&) {  // no entropy source on this board: fall back to the clock
-      sampling.seed = uint64_t(platform::monotonic_seconds() * 1e9);
+      request.sampling.seed = uint64_t(platform::monotonic_seconds() * 1e9);
     }
   }
-  auto sampler = Sampler::create(s.vocab_size(), sampling);
-  if (!sampler.ok()) return fail(sampler.status());
-
-  double encode_seconds = 0;
-  if (encoder_decoder) {
-    const double t_encode = platform::monotonic_seconds();
-    Status st = s.encode(input.data(), input.size());
-    if (!st.ok()) return fail(st);
-    encode_seconds = platform::monotonic_seconds() - t_encode;
-  }
-
-  if (!print_ids) std::fputs(args.prompt.c_str(), stdout);
-  std::fflush(stdout);
-  const double t_prompt = platform::monotonic_seconds();
-  Status st = s.prefill(prompt.data(), prompt.size());
-  if (!st.ok()) return fail(st);
-  const double prompt_seconds = platform::monotonic_seconds() - t_prompt;
-
-  const double t_decode = platform::monotonic_seconds();
-  int generated = 0;
   std::vector<int> generated_ids;
   generated_ids.reserve(size_t(args.n_tokens));
-  std::string text;
-  TextDecoder printable(tokenizer);
-  printable.reset(args.prompt.empty());  // a first word-start marker separates nothing
-  while (generated < args.n_tokens) {
-    const int token = sampler.value()->sample(s.logits());
-    ++generated;
-    generated_ids.push_back(token);
-    if (token == tokenizer.end_id() && !args.ignore_end) break;
-    if (print_ids) {
-      std::printf("%s%d", generated > 1 ? " " : "", token);
-      std::fflush(stdout);
-    } else {
-      text.clear();
-      printable.push(token, &text);
-      std::fwrite(text.data(), 1, text.size(), stdout);
-      std::fflush(stdout);
-    }
-    if (generated == args.n_tokens) break;  // no need to run the model for a token never sampled
-    st = s.step(token);
-    if (!st.ok()) return fail(st);
-  }
-  const double decode_seconds = platform::monotonic_seconds() - t_decode;
-  text.clear();
-  printable.finish(&text);
-  text.push_back('\n');
-  std::fwrite(text.data(), 1, text.size(), stdout);
+  Printer printer{print_ids, &args.prompt, &generated_ids};
+  GenerationStats stats;
+  Status st = generator.value()->run(request, print_token, &printer, &stats);
+  if (!st.ok()) return fail(st);
+  printer.start();
+  std::fputc('\n', stdout);
   std::fflush(stdout);
 
   if (args.print_ids) {
@@ -207,14 +190,17 @@ int run_generate(const GenerateArgs& args) {
     for (size_t i = 0; i < generated_ids.size(); ++i) json += (i ? ", " : "") + std::to_string(generated_ids[i]);
     std::fprintf(stderr, "%s]}\n", json.c_str());
   }
+  const Session& s = generator.value()->session();
   std::fprintf(stderr, "\nload: %.1f ms | ", load_seconds * 1e3);
-  if (encoder_decoder) std::fprintf(stderr, "input: %zu tokens, %.1f ms | ", input.size(), encode_seconds * 1e3);
+  if (encoder_decoder) {
+    std::fprintf(stderr, "input: %zu tokens, %.1f ms | ", input.size(), stats.encode_seconds * 1e3);
+  }
   std::fprintf(stderr,
                "prompt: %zu tokens, %.1f tokens/s | decode: %d tokens, %.1f tokens/s | "
                "threads: %zu, kernels: %s | seed: %llu | peak memory: %.1f MiB (arena %.1f MiB, model file %.1f MiB)\n",
-               prompt.size(), double(prompt.size()) / prompt_seconds, generated,
-               decode_seconds > 0 ? double(generated) / decode_seconds : 0.0, s.threads(), kernels().name,
-               (unsigned long long)sampling.seed, double(platform::peak_rss_bytes()) / (1 << 20),
+               prompt.size(), double(prompt.size()) / stats.prefill_seconds, stats.generated,
+               stats.decode_seconds > 0 ? double(stats.generated) / stats.decode_seconds : 0.0, s.threads(),
+               kernels().name, (unsigned long long)request.sampling.seed, double(platform::peak_rss_bytes()) / (1 << 20),
                double(s.arena_bytes()) / (1 << 20), double(model.value()->file().file_size()) / (1 << 20));
   return 0;
 }

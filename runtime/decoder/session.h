@@ -54,6 +54,7 @@ class Session {
   int vocab_size() const { return config_.output_vocab(); }  // of the decoder: the logits' length
   int position() const { return position_; }  // positions in the decoder stack, input included
   int input_length() const { return prefix_; }
+  bool has_encoder() const { return config_.n_encoder_layers > 0; }
   int max_context() const { return max_context_; }
   int max_input() const { return max_input_; }
   size_t arena_bytes() const { return arena_.size(); }

@@ -1,4 +1,4 @@
-#include "decoder/beam_search.h"
+#include "runner/beam_search.h"
 
 #include <algorithm>
 #include <cmath>
