@@ -30,11 +30,11 @@ run_one() {
       "$build/fuzz/$target" "$build/corpus/$target" "$build/seeds/$target" -max_total_time="$seconds" \
       -rss_limit_mb=2048 -timeout=20 -artifact_prefix="$build/findings/$target/" -print_final_stats=1 \
       >"$log" 2>&1; then
-    echo "fuzz: $target: $(grep -E '^stat::number_of_executed_units' "$log" | awk '{print $2}') runs in ${seconds}s," \
-      "$(grep -oE 'cov: [0-9]+' "$log" | tail -1), no findings"
+    echo "fuzz: $target: $(grep -aE '^stat::number_of_executed_units' "$log" | awk '{print $2}') runs in ${seconds}s," \
+      "$(grep -aoE 'cov: [0-9]+' "$log" | tail -1), no findings"
   else
     echo "fuzz: $target: FINDING (log: $log)" >&2
-    grep -E "ERROR|SUMMARY|Test unit written|==[0-9]+==" "$log" | head -20 >&2
+    grep -aE "ERROR|SUMMARY|Test unit written|==[0-9]+==" "$log" | head -20 >&2
     return 1
   fi
 }
