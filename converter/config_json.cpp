@@ -4,7 +4,7 @@
 #include <set>
 
 #include "json_input.h"
-#include "platform.h"
+#include "platform/platform.h"
 
 namespace terra {
 
@@ -88,11 +88,9 @@ bool attention_from_string(const std::string& s, AttentionType* t) {
 }  // namespace
 
 Result<CheckpointConfig> read_config_json(const std::string& path) {
-  auto text = platform::read_file(path, kMaxConfigBytes);
-  if (!text.ok()) return text.status();
-  auto parsed = parse_json(text.value(), path);
-  if (!parsed.ok()) return parsed.status();
-  const json& j = parsed.value();
+  TERRA_ASSIGN_OR_RETURN(auto text, platform::read_file(path, kMaxConfigBytes));
+  TERRA_ASSIGN_OR_RETURN(auto parsed, parse_json(text, path));
+  const json& j = parsed;
   if (!j.is_object()) return Status::Error(ErrorCode::kInvalidArgument, path + ": not a JSON object");
   CheckpointConfig out;
   ModelConfig& c = out.model;

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "model/config.h"
-#include "model/model_file.h"
+#include "model/tokenizer_info.h"
 
 namespace terra {
 

@@ -240,9 +240,8 @@ Status convert(const CheckpointConfig& config, const TensorSource& source, const
   Progress progress(options.progress, total);
   ConvertSummary sum;
   for (size_t i = 0; i < specs.size(); ++i) {
-    auto values = source(specs[i]);
-    if (!values.ok()) return values.status();
-    TERRA_RETURN_IF_ERROR(writer.write_next(relayout(specs[i], values.value())));
+    TERRA_ASSIGN_OR_RETURN(auto values, source(specs[i]));
+    TERRA_RETURN_IF_ERROR(writer.write_next(relayout(specs[i], values)));
     const uint64_t n = uint64_t(elements(specs[i].stored_shape));
     sum.parameters += n;
     sum.parameters_by_kind[kind_of(specs[i].name, c.ff_sparsity > 0)] += n;

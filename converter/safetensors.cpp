@@ -22,10 +22,9 @@ size_t element_size(const std::string& dtype) {
 }  // namespace
 
 Result<std::unique_ptr<SafetensorsFile>> SafetensorsFile::open(const std::string& path) {
-  auto mapped = platform::MappedFile::open(path);
-  if (!mapped.ok()) return mapped.status();
+  TERRA_ASSIGN_OR_RETURN(auto mapped, platform::MappedFile::open(path));
   std::unique_ptr<SafetensorsFile> f(new SafetensorsFile());
-  f->file_ = mapped.take();
+  f->file_ = std::move(mapped);
   const uint8_t* base = f->file_->data();
   const uint64_t size = f->file_->size();
   if (size < 8) return bad(path, "too short for a safetensors file");

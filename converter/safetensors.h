@@ -9,7 +9,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "platform.h"
+#include "platform/platform.h"
 
 namespace terra {
 

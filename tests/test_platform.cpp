@@ -13,7 +13,7 @@
 #include "decoder/session.h"
 #include "model/model.h"
 #include "model_factory.h"
-#include "platform.h"
+#include "platform/platform.h"
 #include "test_util.h"
 
 using namespace terra;

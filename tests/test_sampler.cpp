@@ -6,8 +6,6 @@
 #include <vector>
 
 #include "sampler/sampler.h"
-#include "tokenizer/byte_tokenizer.h"
-#include "tokenizer/utf8_stream.h"
 
 using namespace terra;
 
@@ -63,38 +61,6 @@ TEST_CASE("bad sampling options are named", "[sampler]") {
   CHECK_THAT(Sampler::create(3, {1.0f, -2, 1.0f, 0}).status().message(), Catch::Contains("top-k"));
   CHECK_THAT(Sampler::create(3, {1.0f, 0, 0.0f, 0}).status().message(), Catch::Contains("top-p"));
   CHECK_THAT(Sampler::create(3, {1.0f, 0, 1.5f, 0}).status().message(), Catch::Contains("top-p"));
-}
-
-TEST_CASE("the byte tokenizer round-trips any bytes", "[tokenizer]") {
-  ByteTokenizer tok(TokenizerInfo{});
-  const std::string text = "héllo\n\x01\xff";
-  std::string back;
-  auto ids = tok.encode(text);
-  REQUIRE(ids.ok());
-  for (int id : ids.value()) {
-    CHECK(id >= 2);
-    CHECK(tok.decode(id, &back));
-  }
-  CHECK(back == text);
-  CHECK_FALSE(tok.decode(tok.start_id(), &back));
-  CHECK_FALSE(tok.decode(tok.end_id(), &back));
-  CHECK_FALSE(tok.decode(258, &back));
-}
-
-TEST_CASE("the UTF-8 stream passes split sequences and replaces invalid bytes", "[tokenizer]") {
-  auto run = [](const std::string& bytes) {
-    Utf8Stream s;
-    std::string out;
-    for (unsigned char b : bytes) s.push(b, &out);
-    s.finish(&out);
-    return out;
-  };
-  CHECK(run("h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80\n") == "h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80\n");
-  CHECK(run("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
-  CHECK(run("\xC3(") == "\xEF\xBF\xBD(");           // broken sequence, next byte kept
-  CHECK(run("\xE0\x80\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
-  CHECK(run("\x1b[2J") == "\xEF\xBF\xBD[2J");        // no terminal escapes
-  CHECK(run("\xE2\x82") == "\xEF\xBF\xBD");          // unfinished at the end
 }
 
 TEST_CASE("a tiny temperature samples the maximum and NaN logits do not break sampling", "[sampler]") {

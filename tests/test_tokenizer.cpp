@@ -103,6 +103,23 @@ TEST_CASE("the byte tokenizer round-trips any bytes", "[tokenizer]") {
     CHECK(tok.value()->decode(id, &back));
   }
   CHECK(back == text);
-  CHECK_FALSE(tok.value()->decode(0, &back));
+  CHECK_FALSE(tok.value()->decode(0, &back));  // start and end ids are not text
   CHECK_FALSE(tok.value()->decode(1, &back));
+  CHECK_FALSE(tok.value()->decode(258, &back));  // past the vocabulary
+}
+
+TEST_CASE("the UTF-8 stream passes split sequences and replaces invalid bytes", "[tokenizer]") {
+  auto run = [](const std::string& bytes) {
+    Utf8Stream s;
+    std::string out;
+    for (unsigned char b : bytes) s.push(b, &out);
+    s.finish(&out);
+    return out;
+  };
+  CHECK(run("h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80\n") == "h\xC3\xA9llo \xE2\x82\xAC \xF0\x9F\x98\x80\n");
+  CHECK(run("a\xFF" "b") == "a\xEF\xBF\xBD" "b");
+  CHECK(run("\xC3(") == "\xEF\xBF\xBD(");           // broken sequence, next byte kept
+  CHECK(run("\xE0\x80\x80") == "\xEF\xBF\xBD\xEF\xBF\xBD\xEF\xBF\xBD");  // overlong
+  CHECK(run("\x1b[2J") == "\xEF\xBF\xBD[2J");        // no terminal escapes
+  CHECK(run("\xE2\x82") == "\xEF\xBF\xBD");          // unfinished at the end
 }

@@ -4,7 +4,7 @@
 #include <cmath>
 #include <cstdlib>
 
-#include "platform.h"
+#include "platform/platform.h"
 
 namespace terra::trax {
 
@@ -241,12 +241,11 @@ class Parser {
 }  // namespace
 
 Result<GinConfig> GinConfig::parse_file(const std::string& path) {
-  auto text = platform::read_file(path, uint64_t(16) << 20);
-  if (!text.ok()) return text.status();
+  TERRA_ASSIGN_OR_RETURN(auto text, platform::read_file(path, uint64_t(16) << 20));
   GinConfig c;
   c.name_ = path;
   const std::string dir = path.find('/') == std::string::npos ? "." : path.substr(0, path.rfind('/'));
-  TERRA_RETURN_IF_ERROR(c.parse_into(text.value(), path, dir, 0));
+  TERRA_RETURN_IF_ERROR(c.parse_into(text, path, dir, 0));
   return c;
 }
 
@@ -313,9 +312,8 @@ Result<GinValue> GinConfig::resolve(const GinValue& v, int depth) const {
   }
   GinValue out = v;
   for (GinValue& item : out.items) {
-    auto r = resolve(item, depth + 1);
-    if (!r.ok()) return r.status();
-    item = r.take();
+    TERRA_ASSIGN_OR_RETURN(auto r, resolve(item, depth + 1));
+    item = std::move(r);
   }
   return out;
 }

@@ -217,31 +217,28 @@ Result<std::unique_ptr<GzipFile>> GzipFile::open(const std::string& path) {
     std::fclose(out.value());
     return s;
   }
-  auto mapped = map_temp(out.value(), path);
-  if (!mapped.ok()) return mapped.status();
+  TERRA_ASSIGN_OR_RETURN(auto mapped, map_temp(out.value(), path));
   std::unique_ptr<GzipFile> g(new GzipFile());
-  g->map_ = mapped.take();
+  g->map_ = std::move(mapped);
   return g;
 }
 
 Result<std::unique_ptr<GzipFile>> GzipFile::from_memory(const uint8_t* data, size_t size, const std::string& name) {
-  auto out = temp_file();
-  if (!out.ok()) return out.status();
+  TERRA_ASSIGN_OR_RETURN(auto out, temp_file());
   Inflater z(name);
   uint64_t written = 0;
   Status s = z.feed(data, size, true, [&](const uint8_t* p, size_t n) {
     written += n;
     if (written > (uint64_t(1) << 30)) return bad(name, "decompresses to more than 1 GiB");
-    return std::fwrite(p, 1, n, out.value()) == n ? Status::Ok() : bad(name, "cannot write");
+    return std::fwrite(p, 1, n, out) == n ? Status::Ok() : bad(name, "cannot write");
   });
   if (!s.ok()) {
-    std::fclose(out.value());
+    std::fclose(out);
     return s;
   }
-  auto mapped = map_temp(out.value(), name);
-  if (!mapped.ok()) return mapped.status();
+  TERRA_ASSIGN_OR_RETURN(auto mapped, map_temp(out, name));
   std::unique_ptr<GzipFile> g(new GzipFile());
-  g->map_ = mapped.take();
+  g->map_ = std::move(mapped);
   return g;
 }
 

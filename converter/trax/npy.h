@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "platform.h"
+#include "platform/platform.h"
 
 namespace terra::trax {
 

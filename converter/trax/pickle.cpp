@@ -452,10 +452,9 @@ class Unpickler {
       case '}': return push(make(Kind::kDict));
       case 0x8f: return push(make(Kind::kSet));  // EMPTY_SET
       case 'a': {  // APPEND
-        auto v = pop();
-        if (!v.ok()) return v.status();
+        TERRA_ASSIGN_OR_RETURN(auto v, pop());
         if (stack_.empty() || stack_.back()->kind != Kind::kList) return bad("APPEND to something not a list");
-        stack_.back()->items.push_back(v.value());
+        stack_.back()->items.push_back(v);
         return Status::Ok();
       }
       case 'e':  // APPENDS
@@ -496,13 +495,11 @@ class Unpickler {
         return push(r);
       }
       case 's': {  // SETITEM
-        auto v = pop();
-        if (!v.ok()) return v.status();
-        auto k = pop();
-        if (!k.ok()) return k.status();
+        TERRA_ASSIGN_OR_RETURN(auto v, pop());
+        TERRA_ASSIGN_OR_RETURN(auto k, pop());
         if (stack_.empty() || stack_.back()->kind != Kind::kDict) return bad("SETITEM on something not a dict");
-        stack_.back()->items.push_back(k.value());
-        stack_.back()->items.push_back(v.value());
+        stack_.back()->items.push_back(k);
+        stack_.back()->items.push_back(v);
         return Status::Ok();
       }
       case 'u': {  // SETITEMS
@@ -520,39 +517,30 @@ class Unpickler {
         return global(module, name);
       }
       case 0x93: {  // STACK_GLOBAL
-        auto name = pop();
-        if (!name.ok()) return name.status();
-        auto module = pop();
-        if (!module.ok()) return module.status();
-        if (module.value()->kind != Kind::kStr || name.value()->kind != Kind::kStr) return bad("STACK_GLOBAL of non-strings");
-        return global(module.value()->text, name.value()->text);
+        TERRA_ASSIGN_OR_RETURN(auto name, pop());
+        TERRA_ASSIGN_OR_RETURN(auto module, pop());
+        if (module->kind != Kind::kStr || name->kind != Kind::kStr) return bad("STACK_GLOBAL of non-strings");
+        return global(module->text, name->text);
       }
       case 'R':  // REDUCE
       case 0x81: {  // NEWOBJ
-        auto args = pop();
-        if (!args.ok()) return args.status();
-        auto fn = pop();
-        if (!fn.ok()) return fn.status();
-        auto r = call(fn.value(), args.value());
-        if (!r.ok()) return r.status();
-        return push(r.value());
+        TERRA_ASSIGN_OR_RETURN(auto args, pop());
+        TERRA_ASSIGN_OR_RETURN(auto fn, pop());
+        TERRA_ASSIGN_OR_RETURN(auto r, call(fn, args));
+        return push(r);
       }
       case 0x92: {  // NEWOBJ_EX
         auto kwargs = pop();
         if (!kwargs.ok()) return kwargs.status();
-        auto args = pop();
-        if (!args.ok()) return args.status();
-        auto fn = pop();
-        if (!fn.ok()) return fn.status();
-        auto r = call(fn.value(), args.value());
-        if (!r.ok()) return r.status();
-        return push(r.value());
+        TERRA_ASSIGN_OR_RETURN(auto args, pop());
+        TERRA_ASSIGN_OR_RETURN(auto fn, pop());
+        TERRA_ASSIGN_OR_RETURN(auto r, call(fn, args));
+        return push(r);
       }
       case 'b': {  // BUILD
-        auto state = pop();
-        if (!state.ok()) return state.status();
+        TERRA_ASSIGN_OR_RETURN(auto state, pop());
         if (stack_.empty()) return bad("BUILD on an empty stack");
-        return build(stack_.back(), state.value());
+        return build(stack_.back(), state);
       }
       case 'p': {  // PUT (text)
         std::string s;

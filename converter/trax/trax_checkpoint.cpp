@@ -3,7 +3,7 @@
 #include <cstring>
 
 #include "core/dtype.h"
-#include "platform.h"
+#include "platform/platform.h"
 
 namespace terra::trax {
 
@@ -105,11 +105,10 @@ Result<std::unique_ptr<Checkpoint>> Checkpoint::open(const std::string& given) {
   if (platform::path_exists(path + ".shard0") && !platform::path_exists(path)) {
     return Status::Error(ErrorCode::kUnsupported, path + ": sharded checkpoints (model.pkl.gz.shard*) are not read");
   }
-  auto pickle = GzipFile::open(path);
-  if (!pickle.ok()) return pickle.status();
+  TERRA_ASSIGN_OR_RETURN(auto pickle, GzipFile::open(path));
   std::unique_ptr<Checkpoint> c(new Checkpoint());
   c->path_ = path;
-  c->pickle_file_ = pickle.take();
+  c->pickle_file_ = std::move(pickle);
   // Where trax's init_from_file looks for the weights of a checkpoint that keeps them outside.
   std::string weights = path.size() > 7 && path.compare(path.size() - 7, 7, ".pkl.gz") == 0
                             ? path.substr(0, path.size() - 6) + "weights.npy.gz"
@@ -121,11 +120,10 @@ Result<std::unique_ptr<Checkpoint>> Checkpoint::open(const std::string& given) {
 
 Result<std::unique_ptr<Checkpoint>> Checkpoint::from_memory(const uint8_t* pickle_gz, size_t pickle_size,
                                                             const uint8_t* weights_gz, size_t weights_size) {
-  auto pickle = GzipFile::from_memory(pickle_gz, pickle_size, "model.pkl.gz");
-  if (!pickle.ok()) return pickle.status();
+  TERRA_ASSIGN_OR_RETURN(auto pickle, GzipFile::from_memory(pickle_gz, pickle_size, "model.pkl.gz"));
   std::unique_ptr<Checkpoint> c(new Checkpoint());
   c->path_ = "model.pkl.gz";
-  c->pickle_file_ = pickle.take();
+  c->pickle_file_ = std::move(pickle);
   TERRA_RETURN_IF_ERROR(c->parse("", weights_gz, weights_size));
   return c;
 }
@@ -142,9 +140,8 @@ Result<std::unique_ptr<Checkpoint>> Checkpoint::from_bytes(const uint8_t* pickle
 }
 
 Status Checkpoint::read_npy(const uint8_t* data, size_t size, const std::string& name, const std::string& stamp) {
-  auto records = parse_npy_records(data, size, name);
-  if (!records.ok()) return records.status();
-  for (const NpyRecord& r : records.value()) {
+  TERRA_ASSIGN_OR_RETURN(auto records, parse_npy_records(data, size, name));
+  for (const NpyRecord& r : records) {
     if (r.fortran && r.shape.size() > 1) return bad(name, "a weight is stored in Fortran order");
     weights_.push_back({r.dtype, false, r.shape, r.data, r.bytes});
   }
@@ -161,18 +158,16 @@ Status Checkpoint::parse(const std::string& weights_path, const uint8_t* weights
   std::unique_ptr<GzipFile> file;
   std::string name = weights_path;
   if (weights_gz != nullptr) {
-    auto g = GzipFile::from_memory(weights_gz, weights_size, "model.weights.npy.gz");
-    if (!g.ok()) return g.status();
-    file = g.take();
+    TERRA_ASSIGN_OR_RETURN(auto g, GzipFile::from_memory(weights_gz, weights_size, "model.weights.npy.gz"));
+    file = std::move(g);
     name = "model.weights.npy.gz";
   } else {
     if (!platform::path_exists(weights_path)) {
       return Status::Error(ErrorCode::kIo, path_ + ": its weights are kept in a separate file, and " + weights_path +
                                                " does not exist");
     }
-    auto g = GzipFile::open(weights_path);
-    if (!g.ok()) return g.status();
-    file = g.take();
+    TERRA_ASSIGN_OR_RETURN(auto g, GzipFile::open(weights_path));
+    file = std::move(g);
   }
   TERRA_RETURN_IF_ERROR(read_npy(file->data(), file->size(), name, stamp));
   weights_file_ = std::move(file);
@@ -180,9 +175,8 @@ Status Checkpoint::parse(const std::string& weights_path, const uint8_t* weights
 }
 
 Status Checkpoint::parse_pickle(const uint8_t* data, size_t size) {
-  auto tree = unpickle(data, size, path_);
-  if (!tree.ok()) return tree.status();
-  tree_ = tree.take();
+  TERRA_ASSIGN_OR_RETURN(auto tree, unpickle(data, size, path_));
+  tree_ = std::move(tree);
   root_ = tree_->root;
   if (root_->kind != Kind::kDict) return bad(path_, "holds " + root_->describe() + ", not trax's checkpoint dict");
   const PyRef flat = root_->get("flat_weights");
@@ -191,14 +185,12 @@ Status Checkpoint::parse_pickle(const uint8_t* data, size_t size) {
   const PyRef version = root_->get("version_timestamp");
   const std::string stamp = version && version->kind == Kind::kStr ? " ('" + version->text + "')" : "";
   if (flat->kind != Kind::kInt) {  // the weights inside the pickle
-    auto w = leaves(flat, path_, "flat_weights", true);
-    if (!w.ok()) return w.status();
-    weights_ = w.take();
+    TERRA_ASSIGN_OR_RETURN(auto w, leaves(flat, path_, "flat_weights", true));
+    weights_ = std::move(w);
     layout_ = "trax pickle with flat_weights inside" + stamp;
   }
-  auto s = leaves(root_->get("flat_state"), path_, "flat_state", false);
-  if (!s.ok()) return s.status();
-  state_ = s.take();
+  TERRA_ASSIGN_OR_RETURN(auto s, leaves(root_->get("flat_state"), path_, "flat_state", false));
+  state_ = std::move(s);
   return Status::Ok();
 }
 

@@ -4,7 +4,7 @@
 #include <map>
 
 #include "config_json.h"
-#include "platform.h"
+#include "platform/platform.h"
 
 namespace terra::trax {
 
@@ -49,8 +49,7 @@ Status vocabulary(const ImportOptions& o, CheckpointConfig* cc) {
     }
     return Status::Ok();
   }
-  auto bytes = platform::read_file(o.vocab, kMaxTokenizerBytes);
-  if (!bytes.ok()) return bytes.status();
+  TERRA_ASSIGN_OR_RETURN(auto bytes, platform::read_file(o.vocab, kMaxTokenizerBytes));
   if (o.vocab.size() > 6 && o.vocab.compare(o.vocab.size() - 6, 6, ".model") == 0) {
     if (o.n_reserved_ids > 0) {
       return Status::Error(ErrorCode::kUnsupported, "--n-reserved-ids with a SentencePiece vocabulary is not supported");
@@ -58,7 +57,7 @@ Status vocabulary(const ImportOptions& o, CheckpointConfig* cc) {
     t.kind = TokenizerKind::kSentencePiece;  // T5's convention: pad 0 (the start id), EOS 1
     t.start_id = 0;
     t.end_id = 1;
-    cc->tokenizer_model.assign(bytes.value().begin(), bytes.value().end());
+    cc->tokenizer_model.assign(bytes.begin(), bytes.end());
     return Status::Ok();
   }
   if (o.vocab.size() > 8 && o.vocab.compare(o.vocab.size() - 8, 8, ".subword") == 0) {
@@ -66,7 +65,7 @@ Status vocabulary(const ImportOptions& o, CheckpointConfig* cc) {
     t.byte_offset = std::max(o.n_reserved_ids, 0);
     t.start_id = 0;
     t.end_id = 1;  // trax's eos_id
-    cc->tokenizer_model.assign(bytes.value().begin(), bytes.value().end());
+    cc->tokenizer_model.assign(bytes.begin(), bytes.end());
     return Status::Ok();
   }
   return Status::Error(ErrorCode::kUnsupported, "--vocab " + o.vocab +
@@ -99,9 +98,8 @@ Status match_leaves(const ModelDescription& model, const std::vector<Array>& lea
 
 Result<std::unique_ptr<Imported>> import_trax(const std::string& checkpoint, const ImportOptions& options) {
   auto imported = std::make_unique<Imported>();
-  auto ckpt = Checkpoint::open(checkpoint);
-  if (!ckpt.ok()) return ckpt.status();
-  imported->checkpoint = ckpt.take();
+  TERRA_ASSIGN_OR_RETURN(auto ckpt, Checkpoint::open(checkpoint));
+  imported->checkpoint = std::move(ckpt);
   const Checkpoint& c = *imported->checkpoint;
   std::string gin_path = options.gin_path;
   if (gin_path.empty()) {
@@ -111,18 +109,15 @@ Result<std::unique_ptr<Imported>> import_trax(const std::string& checkpoint, con
       return Status::Error(ErrorCode::kIo, gin_path + ": no config.gin beside the checkpoint; give one with --gin");
     }
   }
-  auto gin = GinConfig::parse_file(gin_path);
-  if (!gin.ok()) return gin.status();
+  TERRA_ASSIGN_OR_RETURN(auto gin, GinConfig::parse_file(gin_path));
   std::string cls = options.model_class;
   if (cls.empty()) {
-    auto found = find_model_class(gin.value());
-    if (!found.ok()) return found.status();
-    cls = found.take();
+    TERRA_ASSIGN_OR_RETURN(auto found, find_model_class(gin));
+    cls = std::move(found);
   }
   if (c.weights().empty()) return Status::Error(ErrorCode::kCorruptModel, c.path() + ": the checkpoint holds no weights");
-  auto described = describe_model(gin.value(), cls, c.weights()[0].shape.empty() ? 0 : c.weights()[0].shape[0]);
-  if (!described.ok()) return described.status();
-  imported->model = described.take();
+  TERRA_ASSIGN_OR_RETURN(auto described, describe_model(gin, cls, c.weights()[0].shape.empty() ? 0 : c.weights()[0].shape[0]));
+  imported->model = std::move(described);
   TERRA_RETURN_IF_ERROR(match_leaves(imported->model, c.weights(), c.path()));
 
   CheckpointConfig& cc = imported->config;

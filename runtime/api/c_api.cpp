@@ -13,7 +13,7 @@
 #include "runner/generator.h"
 #include "decoder/session.h"
 #include "model/model.h"
-#include "platform.h"
+#include "platform/platform.h"
 #include "sampler/sampler.h"
 #include "tokenizer/tokenizer.h"
 

@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "kernels/kernel_set.h"
-#include "platform.h"
+#include "platform/platform.h"
 
 namespace terra {
 

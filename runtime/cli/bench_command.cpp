@@ -12,7 +12,7 @@
 #include "kernels/kernel_set.h"
 #include "model/footprint.h"
 #include "cli/report.h"
-#include "platform.h"
+#include "platform/platform.h"
 
 namespace terra::cli {
 

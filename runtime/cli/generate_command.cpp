@@ -9,7 +9,7 @@
 #include "runner/beam_search.h"
 #include "runner/generator.h"
 #include "kernels/kernel_set.h"
-#include "platform.h"
+#include "platform/platform.h"
 #include "tokenizer/tokenizer.h"
 
 namespace terra::cli {

@@ -4,7 +4,7 @@
 #include "kernels/kernel_set.h"
 #include "model/model.h"
 #include "model/model_file.h"
-#include "platform.h"
+#include "platform/platform.h"
 
 namespace terra::cli {
 

@@ -4,7 +4,7 @@
 
 #include "decoder/perplexity.h"
 #include "cli/report.h"
-#include "platform.h"
+#include "platform/platform.h"
 #include "tokenizer/tokenizer.h"
 
 namespace terra::cli {

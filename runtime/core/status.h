@@ -63,3 +63,13 @@ class [[nodiscard]] Result {
     ::terra::Status terra_status_ = (expr);  \
     if (!terra_status_.ok()) return terra_status_; \
   } while (0)
+
+// `TERRA_ASSIGN_OR_RETURN(auto x, make());` declares x from a Result's value, or returns its error.
+#define TERRA_ASSIGN_OR_RETURN(lhs, expr) \
+  TERRA_ASSIGN_OR_RETURN_IMPL(TERRA_STATUS_CONCAT(terra_result_, __LINE__), lhs, expr)
+#define TERRA_ASSIGN_OR_RETURN_IMPL(result, lhs, expr) \
+  auto result = (expr);                                \
+  if (!result.ok()) return result.status();            \
+  lhs = result.take()
+#define TERRA_STATUS_CONCAT(a, b) TERRA_STATUS_CONCAT_INNER(a, b)
+#define TERRA_STATUS_CONCAT_INNER(a, b) a##b

@@ -6,7 +6,7 @@
 #include <atomic>
 #include <vector>
 
-#include "platform.h"
+#include "platform/platform.h"
 
 // pthreadpool (Debian's build, not instrumented) hands work to its threads through atomics that
 // ThreadSanitizer cannot see: tell it that a task starts after its dispatch and that the

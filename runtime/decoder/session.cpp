@@ -10,7 +10,7 @@
 #include "layers/attention_multconv.h"
 #include "layers/embedding.h"
 #include "layers/loss.h"
-#include "platform.h"
+#include "platform/platform.h"
 
 namespace terra {
 

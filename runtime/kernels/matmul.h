@@ -5,7 +5,7 @@
 #pragma once
 
 #include "core/thread_pool.h"
-#include "kernels/matrix.h"
+#include "core/matrix.h"
 
 namespace terra {
 

@@ -7,7 +7,7 @@
 #include <cstdint>
 
 #include "kernels/kernel_set.h"
-#include "kernels/matrix.h"
+#include "core/matrix.h"
 
 namespace terra {
 

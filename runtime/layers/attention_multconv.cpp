@@ -23,6 +23,7 @@ void conv_modules(void* p, size_t begin, size_t end) {
   const auto& j = *static_cast<ConvJob*>(p);
   const int lk = j.w->length_kernel, kw = j.w->module_kernel, half = (kw - 1) / 2, M = j.m;
   const KernelSet& k = kernels();
+  const DType wtype = j.w->kernel.dtype;
   for (size_t s = begin; s < end; ++s) {
     float* out = j.out + s * size_t(M);
     for (int o = 0; o < M; ++o) out[o] = j.w->bias[o];
@@ -34,10 +35,9 @@ void conv_modules(void* p, size_t begin, size_t end) {
         const float* u = j.rows[dt] + int64_t(src) * M;
         const int64_t tap = int64_t(dt * kw + ds) * M;
         int o = 0;
-        const DType dt = j.w->kernel.dtype;
-        for (; o + 4 <= M && (dt == DType::kF32 || dt == DType::kF16); o += 4) {  // four outputs per pass over u
+        for (; o + 4 <= M && (wtype == DType::kF32 || wtype == DType::kF16); o += 4) {  // four outputs per pass over u
           float four[4];
-          if (dt == DType::kF32) {
+          if (wtype == DType::kF32) {
             k.dot4_f32(j.w->kernel.f32_row(tap + o), size_t(M), u, size_t(M), four);
           } else {
             k.dot4_f16(j.w->kernel.f16_row(tap + o), size_t(M), u, size_t(M), four);

@@ -88,9 +88,8 @@ ModelConfig config_from_fb(const fb::Config& c) {
 }  // namespace
 
 Result<std::unique_ptr<ModelFile>> ModelFile::load(const std::string& path) {
-  auto mapped = platform::MappedFile::open(path);
-  if (!mapped.ok()) return mapped.status();
-  return load(mapped.take());
+  TERRA_ASSIGN_OR_RETURN(auto mapped, platform::MappedFile::open(path));
+  return load(std::move(mapped));
 }
 
 Result<std::unique_ptr<ModelFile>> ModelFile::load(std::unique_ptr<platform::MappedFile> mapped) {

@@ -12,27 +12,14 @@
 #include "core/status.h"
 #include "model/config.h"
 #include "model/tensor_spec.h"
-#include "platform.h"
+#include "model/tokenizer_info.h"
+#include "platform/platform.h"
 
 namespace terra {
 
 inline constexpr uint32_t kFormatVersion = 1;
 inline constexpr uint64_t kDataRegionAlignment = 4096;  // page-aligned data region
 inline constexpr uint64_t kTensorAlignment = 64;        // each tensor within it
-
-// kNone: a model trained on raw ids (trax's copy tasks): callers give and receive token ids.
-// kSubword: T2T's SubwordTextEncoder (trax's 'subword' vocabularies), ids offset by byte_offset.
-enum class TokenizerKind : uint8_t { kByte = 0, kSentencePiece = 1, kNone = 2, kSubword = 3 };
-
-struct TokenizerInfo {
-  TokenizerKind kind = TokenizerKind::kByte;
-  int start_id = 0;
-  int end_id = 1;
-  int byte_offset = 2;  // byte: byte b is id b + byte_offset; subword: trax's n_reserved_ids
-  // SentencePiece: the serialized model proto, in place in the mapped file.
-  const uint8_t* model = nullptr;
-  size_t model_size = 0;
-};
 
 struct TensorView {
   std::string name;

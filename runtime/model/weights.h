@@ -4,7 +4,7 @@
 
 #include <vector>
 
-#include "kernels/matrix.h"
+#include "core/matrix.h"
 #include "model/config.h"
 
 namespace terra {

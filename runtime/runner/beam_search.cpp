@@ -13,9 +13,8 @@ Result<std::unique_ptr<BeamSearch>> BeamSearch::create(const Model& model, const
   b->beams_ = beams;
   for (auto* set : {&b->current_, &b->next_}) {
     for (int i = 0; i < beams; ++i) {
-      auto s = Session::create(model, options);
-      if (!s.ok()) return s.status();
-      set->push_back(s.take());
+      TERRA_ASSIGN_OR_RETURN(auto s, Session::create(model, options));
+      set->push_back(std::move(s));
     }
   }
   const int V = model.config().output_vocab();

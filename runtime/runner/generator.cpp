@@ -2,7 +2,7 @@
 
 #include <algorithm>
 
-#include "platform.h"
+#include "platform/platform.h"
 
 namespace terra {
 
@@ -12,17 +12,15 @@ uint64_t positions_needed(size_t input, size_t prompt, int max_tokens) {
 
 Result<std::vector<int>> text_prompt(const Tokenizer& tokenizer, const std::string& text) {
   std::vector<int> prompt{tokenizer.start_id()};  // trax's predict mode starts from id 0 at position 0
-  auto ids = tokenizer.encode(text);
-  if (!ids.ok()) return ids.status();
-  prompt.insert(prompt.end(), ids.value().begin(), ids.value().end());
+  TERRA_ASSIGN_OR_RETURN(auto ids, tokenizer.encode(text));
+  prompt.insert(prompt.end(), ids.begin(), ids.end());
   return prompt;
 }
 
 Result<std::unique_ptr<Generator>> Generator::create(const Model& model, const Tokenizer& tokenizer,
                                                      const SessionOptions& options) {
-  auto session = Session::create(model, options);
-  if (!session.ok()) return session.status();
-  return std::unique_ptr<Generator>(new Generator(tokenizer, session.take()));
+  TERRA_ASSIGN_OR_RETURN(auto session, Session::create(model, options));
+  return std::unique_ptr<Generator>(new Generator(tokenizer, std::move(session)));
 }
 
 Generator::Generator(const Tokenizer& tokenizer, std::unique_ptr<Session> session)
@@ -50,8 +48,7 @@ Status Generator::run(const GenerationRequest& r, TokenSink sink, void* user, Ge
                              std::to_string(s.max_context()) +
                              " positions; shorten them, generate fewer tokens or plan a larger context");
   }
-  auto sampler = Sampler::create(s.vocab_size(), r.sampling);
-  if (!sampler.ok()) return sampler.status();
+  TERRA_ASSIGN_OR_RETURN(auto sampler, Sampler::create(s.vocab_size(), r.sampling));
 
   s.reset();
   double t = platform::monotonic_seconds();
@@ -67,7 +64,7 @@ Status Generator::run(const GenerationRequest& r, TokenSink sink, void* user, Ge
   text_.reset(r.strip_leading_space);
   for (int n = 0; n < r.max_tokens; ) {
     if (r.stop != nullptr && __atomic_load_n(r.stop, __ATOMIC_ACQUIRE) != 0) break;
-    const int token = sampler.value()->sample(s.logits());
+    const int token = sampler->sample(s.logits());
     st.generated = ++n;
     const bool end = r.stop_at_end && token == tokenizer_.end_id();
     piece_.clear();

@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "core/status.h"
-#include "model/model_file.h"
+#include "model/tokenizer_info.h"
 #include "tokenizer/utf8_stream.h"
 
 namespace terra {

@@ -15,7 +15,7 @@
 #include "core/thread_pool.h"
 #include "kernels/kernel_set.h"
 #include "kernels/matvec.h"
-#include "platform.h"
+#include "platform/platform.h"
 
 using namespace terra;
 

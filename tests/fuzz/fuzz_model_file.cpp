@@ -5,7 +5,7 @@
 #include "decoder/session.h"
 #include "fuzz_input.h"
 #include "model/model.h"
-#include "platform.h"
+#include "platform/platform.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   terra::fuzz::MemFile file(data, size);

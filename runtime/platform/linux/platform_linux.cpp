@@ -1,4 +1,4 @@
-// Linux implementation of platforms/platform.h; Android builds it too (same kernel, bionic libc),
+// Linux implementation of platform/platform.h; Android builds it too (same kernel, bionic libc),
 // with its few differences under __ANDROID__.
 #include <fcntl.h>
 #include <sched.h>
@@ -18,7 +18,7 @@
 #include <cstring>
 #include <ctime>
 
-#include "platform.h"
+#include "platform/platform.h"
 
 namespace terra::platform {
 
@@ -58,16 +58,15 @@ Status read_all(int fd, void* dst, size_t n, const std::string& path) {
 
 Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path, bool copy) {
   struct stat st {};
-  auto fd = open_regular(path, &st);
-  if (!fd.ok()) return fd.status();
+  TERRA_ASSIGN_OR_RETURN(auto fd, open_regular(path, &st));
   if (!copy) {
-    auto result = open_descriptor(fd.value(), 0, uint64_t(st.st_size), path);
-    ::close(fd.value());  // the mapping stays valid without the descriptor
+    auto result = open_descriptor(fd, 0, uint64_t(st.st_size), path);
+    ::close(fd);  // the mapping stays valid without the descriptor
     return result;
   }
   const uint64_t size = uint64_t(st.st_size);
   if (size > uint64_t(SIZE_MAX) / 2) {
-    ::close(fd.value());
+    ::close(fd);
     return Status::Error(ErrorCode::kIo, path + ": too large to load on this machine");
   }
   auto file = std::make_unique<MappedFile>();
@@ -75,12 +74,12 @@ Result<std::unique_ptr<MappedFile>> MappedFile::open(const std::string& path, bo
   const size_t page = size_t(sysconf(_SC_PAGESIZE));
   file->copy_ = size == 0 ? nullptr : std::aligned_alloc(page, (size_t(size) + page - 1) / page * page);
   if (size > 0 && file->copy_ == nullptr) {
-    ::close(fd.value());
+    ::close(fd);
     return Status::Error(ErrorCode::kOutOfMemory, path + ": cannot allocate " + std::to_string(size) +
                                                       " bytes to load it into memory");
   }
-  Status read = read_all(fd.value(), file->copy_, size_t(size), path);
-  ::close(fd.value());
+  Status read = read_all(fd, file->copy_, size_t(size), path);
+  ::close(fd);
   if (!read.ok()) return read;
   file->data_ = static_cast<const uint8_t*>(file->copy_);
   file->size_ = size_t(size);
@@ -94,16 +93,15 @@ bool path_exists(const std::string& path) {
 
 Result<std::string> read_file(const std::string& path, uint64_t max_bytes) {
   struct stat st {};
-  auto fd = open_regular(path, &st);
-  if (!fd.ok()) return fd.status();
+  TERRA_ASSIGN_OR_RETURN(auto fd, open_regular(path, &st));
   if (uint64_t(st.st_size) > max_bytes) {
-    ::close(fd.value());
+    ::close(fd);
     return Status::Error(ErrorCode::kIo, path + ": " + std::to_string(st.st_size) + " bytes, more than the " +
                                              std::to_string(max_bytes) + " this reads");
   }
   std::string text(size_t(st.st_size), '\0');
-  Status read = read_all(fd.value(), text.data(), text.size(), path);
-  ::close(fd.value());
+  Status read = read_all(fd, text.data(), text.size(), path);
+  ::close(fd);
   if (!read.ok()) return read;
   return text;
 }
