@@ -95,13 +95,20 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
   CheckpointConfig out;
   ModelConfig& c = out.model;
   Reader r(j, path);
-  r.integer("vocab_size", &c.vocab_size, true);
-  r.integer("d_model", &c.d_model, true);
-  r.integer("d_ff", &c.d_ff, true);
-  r.integer("n_heads", &c.n_heads, true);
-  r.integer("n_encoder_layers", &c.n_encoder_layers);
-  r.integer("n_decoder_layers", &c.n_decoder_layers, true);
-  r.integer("n_decoder_attention_layers", &c.n_decoder_attention_layers);
+  // Fields that config.json spells as they are named (model/config_fields.h); the CUSTOM ones follow.
+#define TERRA_JSON_REQUIRED(name) r.integer(#name, &c.name, true);
+#define TERRA_JSON_INT(name) r.integer(#name, &c.name);
+#define TERRA_JSON_BOOL(name) r.boolean(#name, &c.name);
+#define TERRA_JSON_FLOAT(name) r.number(#name, &c.name);
+#define TERRA_JSON_CUSTOM(name)
+#define TERRA_JSON_READ(type, name, default_value, json) TERRA_JSON_##json(name)
+  TERRA_CONFIG_SCALARS(TERRA_JSON_READ)
+#undef TERRA_JSON_READ
+#undef TERRA_JSON_REQUIRED
+#undef TERRA_JSON_INT
+#undef TERRA_JSON_BOOL
+#undef TERRA_JSON_FLOAT
+#undef TERRA_JSON_CUSTOM
   if (const json* v = r.get("decoder_attention_types")) {
     c.decoder_attention_types.clear();
     for (const json& t : (v->is_array() ? *v : json::array({*v}))) {
@@ -118,8 +125,6 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
       r.fail("encoder_attention_type " + brief(*v) + " is not one of dense, mult_conv, lsh");
     }
   }
-  r.integer("ff_sparsity", &c.ff_sparsity);
-  r.integer("d_lowrank", &c.d_lowrank);
   if (c.ff_sparsity > 0 && c.d_lowrank == 0) c.d_lowrank = c.d_ff / c.ff_sparsity;  // trax's default
   if (const json* v = r.get("ff_use_sru")) {
     auto small_int = [](const json& x) {
@@ -132,10 +137,6 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
       c.sru_width = (*v)[1].get<int>();
     }
   }
-  r.integer("qkv_sparsity", &c.qkv_sparsity);
-  r.integer("qkv_kernel_size", &c.qkv_kernel_size);
-  r.integer("qkv_length_kernel", &c.qkv_length_kernel);
-  r.integer("loss_sparsity", &c.loss_sparsity);
   if (const json* v = r.get("pos_type")) {
     const std::string s = v->is_string() ? v->get<std::string>() : "";
     if (s == "fixed-base") c.pos_encoding = PosEncoding::kFixedBase;
@@ -153,39 +154,16 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
       c.pos_bases.push_back(b.get<int>());
     }
   }
-  r.integer("pos_n_digits", &c.pos_n_digits);
-  r.boolean("center_layernorm", &c.center_layernorm);
-  r.number("layernorm_eps", &c.layernorm_eps);
-  r.integer("max_len", &c.max_len);
-  r.boolean("reversible_encoder", &c.reversible_encoder);
-  // trax options: recorded in the model file; the runtime refuses values it does not implement.
-  r.integer("lsh_chunk_len", &c.lsh_chunk_len);
-  r.integer("lsh_n_buckets", &c.lsh_n_buckets);
-  r.integer("lsh_n_hashes", &c.lsh_n_hashes);
-  r.integer("lsh_n_chunks_before", &c.lsh_n_chunks_before);
-  r.integer("lsh_n_chunks_after", &c.lsh_n_chunks_after);
-  r.integer("lsh_predict_mem_len", &c.lsh_predict_mem_len);
-  r.integer("lsh_predict_drop_len", &c.lsh_predict_drop_len);
-  r.integer("d_attention_key", &c.d_attention_key);
-  r.integer("d_attention_value", &c.d_attention_value);
-  r.boolean("attention_bias", &c.attention_bias);
-  r.boolean("qkv_share_qk", &c.qkv_share_qk);
   r.choice("qkv_output_layer", {"none", "mult", "conv", "multconv"}, &c.qkv_output_layer);
   r.choice("qkv_v_concat", {"none", "fixed", "original"}, &c.qkv_v_concat);
   r.choice("loss_sparsity_type", {"mult", "lowrank", "einsum", "local", "local3"}, &c.loss_sparsity_type);
-  r.integer("loss_d_lowrank", &c.loss_d_lowrank);
   r.choice("ff_sparsity_type", {"1inN", "Block", "Switch"}, &c.ff_sparsity_type);
   r.choice("ff_activation", {"relu", "gelu", "fast_gelu"}, &c.ff_activation);
-  r.integer("n_layers_forget", &c.n_layers_forget);
-  r.boolean("forget_dense", &c.forget_dense);
-  r.boolean("use_two_swaps_per_encoder_block", &c.use_two_swaps_per_encoder_block);
-  r.integer("output_vocab_size", &c.output_vocab_size);
   int block_type = 0, decoder_output = 0;
   r.choice("block_type", {"reversible", "residual"}, &block_type);
   r.choice("decoder_output", {"mean", "concat"}, &decoder_output);
   c.block_type = BlockType(block_type);
   c.decoder_output = DecoderOutput(decoder_output);
-  r.integer("pos_d_feature", &c.pos_d_feature);
   if (const json* v = r.get("tokenizer")) {
     TokenizerInfo& t = out.tokenizer;
     // Ids within the vocabulary (the byte tokenizer's 256 bytes too), checked before any sum.

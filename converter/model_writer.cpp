@@ -5,9 +5,11 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <utility>
 
 #include "core/quant.h"
 #include "model/checksum.h"
+#include "model/config_table.h"
 #include "terra_generated.h"
 
 namespace terra {
@@ -46,62 +48,6 @@ std::vector<uint8_t> encode_tensor(DType dtype, const float* values, uint64_t ro
 
 uint64_t round_up(uint64_t n, uint64_t a) { return (n + a - 1) / a * a; }
 
-flatbuffers::Offset<fb::Config> build_config(flatbuffers::FlatBufferBuilder& b, const ModelConfig& c) {
-  std::vector<fb::AttentionType> types;
-  for (AttentionType t : c.decoder_attention_types) types.push_back(fb::AttentionType(t));
-  auto types_v = b.CreateVector(types);
-  auto bases_v = b.CreateVector(c.pos_bases);
-  fb::ConfigBuilder cb(b);
-  cb.add_vocab_size(c.vocab_size);
-  cb.add_d_model(c.d_model);
-  cb.add_d_ff(c.d_ff);
-  cb.add_n_heads(c.n_heads);
-  cb.add_n_encoder_layers(c.n_encoder_layers);
-  cb.add_n_decoder_layers(c.n_decoder_layers);
-  cb.add_n_decoder_attention_layers(c.n_decoder_attention_layers);
-  cb.add_decoder_attention_types(types_v);
-  cb.add_encoder_attention_type(fb::AttentionType(c.encoder_attention_type));
-  cb.add_ff_sparsity(c.ff_sparsity);
-  cb.add_d_lowrank(c.d_lowrank);
-  cb.add_sru_layers(c.sru_layers);
-  cb.add_sru_width(c.sru_width);
-  cb.add_qkv_sparsity(c.qkv_sparsity);
-  cb.add_qkv_kernel_size(c.qkv_kernel_size);
-  cb.add_qkv_length_kernel(c.qkv_length_kernel);
-  cb.add_loss_sparsity(c.loss_sparsity);
-  cb.add_pos_encoding(fb::PosEncoding(c.pos_encoding));
-  cb.add_pos_bases(bases_v);
-  cb.add_pos_n_digits(c.pos_n_digits);
-  cb.add_center_layernorm(c.center_layernorm);
-  cb.add_layernorm_eps(c.layernorm_eps);
-  cb.add_max_len(c.max_len);
-  cb.add_reversible_encoder(c.reversible_encoder);
-  cb.add_lsh_chunk_len(c.lsh_chunk_len);
-  cb.add_lsh_n_buckets(c.lsh_n_buckets);
-  cb.add_lsh_n_hashes(c.lsh_n_hashes);
-  cb.add_lsh_n_chunks_before(c.lsh_n_chunks_before);
-  cb.add_lsh_n_chunks_after(c.lsh_n_chunks_after);
-  cb.add_lsh_predict_mem_len(c.lsh_predict_mem_len);
-  cb.add_lsh_predict_drop_len(c.lsh_predict_drop_len);
-  cb.add_d_attention_key(c.d_attention_key);
-  cb.add_d_attention_value(c.d_attention_value);
-  cb.add_attention_bias(c.attention_bias);
-  cb.add_qkv_share_qk(c.qkv_share_qk);
-  cb.add_qkv_output_layer(fb::QkvOutputLayer(c.qkv_output_layer));
-  cb.add_qkv_v_concat(fb::QkvVConcat(c.qkv_v_concat));
-  cb.add_loss_sparsity_type(fb::LossSparsityType(c.loss_sparsity_type));
-  cb.add_loss_d_lowrank(c.loss_d_lowrank);
-  cb.add_ff_sparsity_type(fb::FFSparsityType(c.ff_sparsity_type));
-  cb.add_ff_activation(fb::FFActivation(c.ff_activation));
-  cb.add_n_layers_forget(c.n_layers_forget);
-  cb.add_forget_dense(c.forget_dense);
-  cb.add_use_two_swaps_per_encoder_block(c.use_two_swaps_per_encoder_block);
-  cb.add_output_vocab_size(c.output_vocab_size);
-  cb.add_block_type(fb::BlockType(c.block_type));
-  cb.add_decoder_output(fb::DecoderOutput(c.decoder_output));
-  cb.add_pos_d_feature(c.pos_d_feature);
-  return cb.Finish();
-}
 
 // The table with a given data_offset; built twice because the offset depends on its own size
 // (force_defaults keeps the size independent of the value).
@@ -110,7 +56,7 @@ std::vector<uint8_t> build_table(const ModelConfig& config, const TokenizerInfo&
                                  const std::vector<PlannedTensor>& tensors, uint64_t data_offset, uint64_t data_size) {
   flatbuffers::FlatBufferBuilder b(1 << 16);
   b.ForceDefaults(true);
-  auto cfg = build_config(b, config);
+  auto cfg = write_config_table(b, config);
   auto tok_model = tok.model_size ? b.CreateVector(tok.model, tok.model_size) : 0;
   auto tokenizer = fb::CreateTokenizer(b, fb::TokenizerKind(tok.kind), tok.start_id, tok.end_id, tok.byte_offset,
                                        tok_model, tok.model_size ? checksum64(tok.model, tok.model_size) : 0);

@@ -143,4 +143,11 @@ Status ModelConfig::check_supported() const {
   return Status::Ok();
 }
 
+bool ModelConfig::operator==(const ModelConfig& o) const {
+#define TERRA_CONFIG_EQUAL(type, name, default_value, json) &&name == o.name
+  return decoder_attention_types == o.decoder_attention_types && pos_bases == o.pos_bases
+      TERRA_CONFIG_SCALARS(TERRA_CONFIG_EQUAL);
+#undef TERRA_CONFIG_EQUAL
+}
+
 }  // namespace terra

@@ -6,6 +6,8 @@
 
 #include "core/quant.h"
 #include "model/checksum.h"
+#include "model/config_table.h"
+#include "model/fb_vector.h"
 #include "model/tokenizer_blob.h"
 #include "terra_generated.h"
 
@@ -17,73 +19,6 @@ Status corrupt(const std::string& path, const std::string& what) {
   return Status::Error(ErrorCode::kCorruptModel, path + ": " + what);
 }
 
-// Element by element through memcpy: the Verifier checks the alignment of a vector's length
-// only, so an 8-byte element of a damaged file may sit at any address.
-template <typename T>
-std::vector<T> to_vector(const flatbuffers::Vector<T>* v) {
-  std::vector<T> out(v ? v->size() : 0);
-  for (size_t i = 0; i < out.size(); ++i) {
-    std::memcpy(&out[i], v->Data() + i * sizeof(T), sizeof(T));
-    out[i] = flatbuffers::EndianScalar(out[i]);
-  }
-  return out;
-}
-
-ModelConfig config_from_fb(const fb::Config& c) {
-  ModelConfig m;
-  m.vocab_size = c.vocab_size();
-  m.d_model = c.d_model();
-  m.d_ff = c.d_ff();
-  m.n_heads = c.n_heads();
-  m.n_encoder_layers = c.n_encoder_layers();
-  m.n_decoder_layers = c.n_decoder_layers();
-  m.n_decoder_attention_layers = c.n_decoder_attention_layers();
-  m.decoder_attention_types.clear();
-  if (c.decoder_attention_types()) {
-    for (auto t : *c.decoder_attention_types()) m.decoder_attention_types.push_back(AttentionType(t));
-  }
-  m.encoder_attention_type = AttentionType(c.encoder_attention_type());
-  m.ff_sparsity = c.ff_sparsity();
-  m.d_lowrank = c.d_lowrank();
-  m.sru_layers = c.sru_layers();
-  m.sru_width = c.sru_width();
-  m.qkv_sparsity = c.qkv_sparsity();
-  m.qkv_kernel_size = c.qkv_kernel_size();
-  m.qkv_length_kernel = c.qkv_length_kernel();
-  m.loss_sparsity = c.loss_sparsity();
-  m.pos_encoding = PosEncoding(c.pos_encoding());
-  m.pos_bases = to_vector(c.pos_bases());
-  m.pos_n_digits = c.pos_n_digits();
-  m.center_layernorm = c.center_layernorm();
-  m.layernorm_eps = c.layernorm_eps();
-  m.max_len = c.max_len();
-  m.reversible_encoder = c.reversible_encoder();
-  m.lsh_chunk_len = c.lsh_chunk_len();
-  m.lsh_n_buckets = c.lsh_n_buckets();
-  m.lsh_n_hashes = c.lsh_n_hashes();
-  m.lsh_n_chunks_before = c.lsh_n_chunks_before();
-  m.lsh_n_chunks_after = c.lsh_n_chunks_after();
-  m.lsh_predict_mem_len = c.lsh_predict_mem_len();
-  m.lsh_predict_drop_len = c.lsh_predict_drop_len();
-  m.d_attention_key = c.d_attention_key();
-  m.d_attention_value = c.d_attention_value();
-  m.attention_bias = c.attention_bias();
-  m.qkv_share_qk = c.qkv_share_qk();
-  m.qkv_output_layer = int(c.qkv_output_layer());
-  m.qkv_v_concat = int(c.qkv_v_concat());
-  m.loss_sparsity_type = int(c.loss_sparsity_type());
-  m.loss_d_lowrank = c.loss_d_lowrank();
-  m.ff_sparsity_type = int(c.ff_sparsity_type());
-  m.ff_activation = int(c.ff_activation());
-  m.n_layers_forget = c.n_layers_forget();
-  m.forget_dense = c.forget_dense();
-  m.use_two_swaps_per_encoder_block = c.use_two_swaps_per_encoder_block();
-  m.output_vocab_size = c.output_vocab_size();
-  m.block_type = BlockType(c.block_type());
-  m.decoder_output = DecoderOutput(c.decoder_output());
-  m.pos_d_feature = c.pos_d_feature();
-  return m;
-}
 
 }  // namespace
 
@@ -142,7 +77,7 @@ Status ModelFile::parse() {
   }
 
   data_offset_ = data_offset;
-  config_ = config_from_fb(*m->config());
+  config_ = read_config_table(*m->config());
   Status valid = config_.validate();
   if (!valid.ok()) return corrupt(p, valid.message());
 

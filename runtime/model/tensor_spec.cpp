@@ -1,5 +1,9 @@
 #include "model/tensor_spec.h"
 
+#include <utility>
+
+#include "model/weights.h"
+
 namespace terra {
 
 const char* layout_name(Layout l) {
@@ -22,46 +26,57 @@ std::string shape_string(const std::vector<int64_t>& shape) {
 
 namespace {
 
-struct Builder {
-  std::vector<TensorSpec> out;
+// Declares tensors in file order, each with the field it fills.
+struct Walk {
+  std::vector<TensorSlot> out;
 
-  void vec(const std::string& name, int64_t n) {
-    out.push_back({name, {n}, {n}, Layout::kRowMajor, Transform::kCopy, false});
+  void values(const std::string& name, std::vector<int64_t> shape, const float** slot) {
+    out.push_back({{name, shape, shape, Layout::kRowMajor, Transform::kCopy, false}, nullptr, slot});
   }
-  void table(const std::string& name, std::vector<int64_t> shape, bool matrix) {
-    out.push_back({name, shape, shape, Layout::kRowMajor, Transform::kCopy, matrix});
+  void vec(const std::string& name, int64_t n, const float** slot) { values(name, {n}, slot); }
+  // A matrix stored as the checkpoint has it (embeddings, gating tables): the file's dtype.
+  void table(const std::string& name, std::vector<int64_t> shape, MatrixRef* slot) {
+    out.push_back({{name, shape, shape, Layout::kRowMajor, Transform::kCopy, true}, slot, nullptr});
   }
   // A trax kernel [in, out...] stored as rows of output units: [out..., in].
-  void kernel(const std::string& name, int64_t in, std::vector<int64_t> out_dims) {
+  void kernel(const std::string& name, int64_t in, std::vector<int64_t> out_dims, MatrixRef* slot) {
     std::vector<int64_t> src{in};
     src.insert(src.end(), out_dims.begin(), out_dims.end());
     int64_t outs = 1;
     for (int64_t o : out_dims) outs *= o;
-    out.push_back({name, src, {outs, in}, Layout::kOutIn, Transform::kTranspose2D, true});
+    out.push_back({{name, src, {outs, in}, Layout::kOutIn, Transform::kTranspose2D, true}, slot, nullptr});
   }
-  void dense(const std::string& prefix, int64_t in, int64_t outs) {
-    kernel(prefix + ".kernel", in, {outs});
-    vec(prefix + ".bias", outs);
+  void dense(const std::string& prefix, int64_t in, int64_t outs, DenseWeights* w) {
+    kernel(prefix + ".kernel", in, {outs}, &w->w);
+    vec(prefix + ".bias", outs, &w->bias);
   }
-  void norm(const std::string& prefix, int64_t d, bool centered) {
-    vec(prefix + ".scale", d);
-    if (centered) vec(prefix + ".bias", d);
+  void norm(const std::string& prefix, int64_t d, bool centered, NormWeights* w) {
+    vec(prefix + ".scale", d, &w->scale);
+    if (centered) vec(prefix + ".bias", d, &w->bias);
+  }
+  // FactoredDense(S, d_in, S*M): gating [S, d_in], projection [d_in, M] stored out-major, bias [S*M].
+  void factored(const std::string& prefix, int64_t S, int64_t d_in, int64_t M, FactoredDenseWeights* w) {
+    table(prefix + ".gating", {S, d_in}, &w->gating);
+    kernel(prefix + ".projection", d_in, {M}, &w->projection);
+    vec(prefix + ".bias", S * M, &w->bias);
   }
 };
 
-void positions(Builder& b, const ModelConfig& c, const std::string& p) {
+void positions(Walk& b, const ModelConfig& c, const std::string& p, PositionWeights* w) {
   const int64_t d = c.d_model;
+  w->kind = c.pos_encoding;
   switch (c.pos_encoding) {
     case PosEncoding::kFixedBase:
-      b.vec(p + ".pos.start_vec", d);
-      b.table(p + ".pos.base_weights", {int64_t(c.pos_bases.size()), c.pos_n_digits, d / c.pos_n_digits}, false);
+      b.vec(p + ".pos.start_vec", d, &w->start_vec);
+      b.values(p + ".pos.base_weights", {int64_t(c.pos_bases.size()), c.pos_n_digits, d / c.pos_n_digits},
+               &w->base_weights);
       break;
     case PosEncoding::kLearned:
       if (c.pos_d_feature == 0) {
-        b.table(p + ".pos.table", {c.max_len, d}, false);
+        b.values(p + ".pos.table", {c.max_len, d}, &w->table);
       } else {  // trax PositionalEncoding(d_feature=k): table[pos] @ dense [k, d], no bias
-        b.table(p + ".pos.table", {c.max_len, c.pos_d_feature}, false);
-        b.kernel(p + ".pos.dense.kernel", c.pos_d_feature, {d});
+        b.values(p + ".pos.table", {c.max_len, c.pos_d_feature}, &w->table);
+        b.kernel(p + ".pos.dense.kernel", c.pos_d_feature, {d}, &w->dense);
       }
       break;
     case PosEncoding::kNone:
@@ -69,94 +84,123 @@ void positions(Builder& b, const ModelConfig& c, const std::string& p) {
   }
 }
 
-void attention(Builder& b, const ModelConfig& c, const std::string& p, AttentionType type) {
+void attention(Walk& b, const ModelConfig& c, const std::string& p, AttentionType type, AttentionWeights* w) {
   const int64_t d = c.d_model;
-  b.norm(p + ".norm", d, c.center_layernorm);
+  w->type = type;
+  b.norm(p + ".norm", d, c.center_layernorm, &w->norm);
   if (type != AttentionType::kMultConv) {
     const int64_t hk = int64_t(c.n_heads) * c.key_dim(), hv = int64_t(c.n_heads) * c.value_dim();
-    b.dense(p + ".q", d, hk);
-    b.dense(p + ".k", d, hk);
-    b.dense(p + ".v", d, hv);
-    b.dense(p + ".o", hv, d);
+    b.dense(p + ".q", d, hk, &w->q);
+    b.dense(p + ".k", d, hk, &w->k);
+    b.dense(p + ".v", d, hv, &w->v);
+    b.dense(p + ".o", hv, d, &w->o);
     return;
   }
   const int64_t S = c.qkv_sparsity, M = d / S, lk = c.qkv_length_kernel;
-  b.table(p + ".mult.gating", {S, d}, true);
-  b.kernel(p + ".mult.projection", d, {M});
-  b.vec(p + ".mult.bias", d);
+  b.factored(p + ".mult", S, d, M, &w->mult);
   if (S == 1) {  // trax's LocallyConvDense is a plain Dense for one module
-    for (const char* w : {".q", ".k", ".v"}) b.dense(p + w, d, d);
+    b.dense(p + ".q", d, d, &w->q);
+    b.dense(p + ".k", d, d, &w->k);
+    b.dense(p + ".v", d, d, &w->v);
     return;
   }
-  for (const char* w : {".conv_q", ".conv_k", ".conv_v"}) {
-    const int64_t kw = std::string(w) == ".conv_v" ? 1 : c.qkv_kernel_size;
+  for (auto [name, conv] : {std::pair{".conv_q", &w->conv_q}, {".conv_k", &w->conv_k}, {".conv_v", &w->conv_v}}) {
+    const int64_t kw = conv == &w->conv_v ? 1 : c.qkv_kernel_size;
+    conv->length_kernel = int(lk);
+    conv->module_kernel = int(kw);
     // [time, module, in, out] -> [time, module, out, in]: each tap is an out-major M x M matrix.
-    b.out.push_back({p + w + ".kernel", {lk, kw, M, M}, {lk, kw, M, M}, Layout::kOutIn, Transform::kTransposeLast2, true});
-    b.vec(p + w + ".bias", M);
+    b.out.push_back({{p + name + ".kernel", {lk, kw, M, M}, {lk, kw, M, M}, Layout::kOutIn, Transform::kTransposeLast2,
+                      true},
+                     &conv->kernel, nullptr});
+    b.vec(p + name + ".bias", M, &conv->bias);
   }
 }
 
-void feed_forward(Builder& b, const ModelConfig& c, const std::string& ff) {
+void feed_forward(Walk& b, const ModelConfig& c, const std::string& ff, FeedForwardWeights* w) {
   const int64_t d = c.d_model, f = c.d_ff;
-  b.norm(ff + ".norm", d, c.center_layernorm);
-  if (c.ff_sparsity == 0) {
-    b.dense(ff + ".w1", d, f);
-    b.dense(ff + ".w2", f, d);
+  b.norm(ff + ".norm", d, c.center_layernorm, &w->norm);
+  w->sparse = c.ff_sparsity > 0;
+  w->activation = Activation(c.ff_activation);
+  if (!w->sparse) {
+    b.dense(ff + ".w1", d, f, &w->w1);
+    b.dense(ff + ".w2", f, d, &w->w2);
   } else {
+    SparseFFWeights& s = w->sff;
     const int64_t N = c.ff_sparsity, B = f / N, r = c.d_lowrank;
-    b.kernel(ff + ".m1", d, {r});
-    b.kernel(ff + ".m2", r, {B, N});
-    b.table(ff + ".mb", {B, N}, false);
-    b.out.push_back({ff + ".w1", {d, B, N}, {B, N, d}, Layout::kNeuronMajor, Transform::kTranspose2D, true});
-    b.out.push_back({ff + ".w2", {N, B, d}, {B, N, d}, Layout::kNeuronMajor, Transform::kSwapFirstTwo, true});
-    b.vec(ff + ".b2", d);
+    s.blocks = int(B);
+    s.units = int(N);
+    b.kernel(ff + ".m1", d, {r}, &s.m1);
+    b.kernel(ff + ".m2", r, {B, N}, &s.m2);
+    b.values(ff + ".mb", {B, N}, &s.mb);
+    b.out.push_back({{ff + ".w1", {d, B, N}, {B, N, d}, Layout::kNeuronMajor, Transform::kTranspose2D, true}, &s.w1,
+                     nullptr});
+    b.out.push_back({{ff + ".w2", {N, B, d}, {B, N, d}, Layout::kNeuronMajor, Transform::kSwapFirstTwo, true}, &s.w2,
+                     nullptr});
+    b.vec(ff + ".b2", d, &s.b2);
   }
-  if (c.sru_layers > 0) {
+  w->has_sru = c.sru_layers > 0;
+  if (w->has_sru) {
     const int64_t n = c.sru_width;
-    b.norm(ff + ".sru.norm", d, c.center_layernorm);
-    b.dense(ff + ".sru.in", d, n);
-    for (int j = 0; j < c.sru_layers; ++j) b.dense(ff + ".sru.cells." + std::to_string(j), n, 3 * n);
-    b.dense(ff + ".sru.out", n, d);
+    w->sru.cells.resize(size_t(c.sru_layers));
+    b.norm(ff + ".sru.norm", d, c.center_layernorm, &w->sru.norm);
+    b.dense(ff + ".sru.in", d, n, &w->sru.in);
+    for (int j = 0; j < c.sru_layers; ++j) b.dense(ff + ".sru.cells." + std::to_string(j), n, 3 * n, &w->sru.cells[j]);
+    b.dense(ff + ".sru.out", n, d, &w->sru.out);
   }
 }
 
 }  // namespace
 
-std::vector<TensorSpec> model_tensors(const ModelConfig& c) {
-  Builder b;
+std::vector<TensorSlot> model_tensor_slots(const ModelConfig& c, ModelWeights* w) {
+  Walk b;
   const int64_t d = c.d_model, V = c.vocab_size;  // the input (encoder, and decoder unless separate) vocabulary
-  b.table("embedding", {V, d}, true);
+  b.table("embedding", {V, d}, &w->embedding);
+  w->encoder.assign(size_t(c.n_encoder_layers), LayerWeights{});
   if (c.n_encoder_layers > 0) {
-    positions(b, c, "encoder");
+    positions(b, c, "encoder", &w->encoder_pos);
     for (int L = 0; L < c.n_encoder_layers; ++L) {
       const std::string layer = "encoder.layers." + std::to_string(L);
-      attention(b, c, layer + ".attn.0", c.encoder_attention_type);
-      feed_forward(b, c, layer + ".ff");
+      LayerWeights& lw = w->encoder[size_t(L)];
+      lw.attention.resize(1);
+      attention(b, c, layer + ".attn.0", c.encoder_attention_type, &lw.attention[0]);
+      feed_forward(b, c, layer + ".ff", &lw.ff);
     }
     if (!c.reversible_encoder) {
-      b.dense("encoder.out_dense", d, d);
-      b.norm("encoder.out_norm", d, true);
+      b.dense("encoder.out_dense", d, d, &w->encoder_out_dense);
+      b.norm("encoder.out_norm", d, true, &w->encoder_out_norm);
     }
   }
-  if (c.output_vocab_size != 0) b.table("decoder.embedding", {c.output_vocab_size, d}, true);  // trax's output embedding
-  positions(b, c, "decoder");
+  // trax's separate output embedding; without it the decoder reads `embedding` (bind_weights).
+  if (c.output_vocab_size != 0) b.table("decoder.embedding", {c.output_vocab_size, d}, &w->decoder_embedding);
+  positions(b, c, "decoder", &w->decoder_pos);
+  w->decoder.assign(size_t(c.n_decoder_layers), LayerWeights{});
   for (int L = 0; L < c.n_decoder_layers; ++L) {
     const std::string layer = "decoder.layers." + std::to_string(L);
+    LayerWeights& lw = w->decoder[size_t(L)];
+    lw.attention.resize(size_t(c.n_decoder_attention_layers));
     for (int k = 0; k < c.n_decoder_attention_layers; ++k) {
-      attention(b, c, layer + ".attn." + std::to_string(k), c.decoder_attention_type(L));
+      attention(b, c, layer + ".attn." + std::to_string(k), c.decoder_attention_type(L), &lw.attention[size_t(k)]);
     }
-    feed_forward(b, c, layer + ".ff");
+    feed_forward(b, c, layer + ".ff", &lw.ff);
   }
   const int64_t out = c.output_width(), Vo = c.output_vocab();
-  b.norm("decoder.out_norm", out, true);
-  if (c.loss_sparsity == 0) {
-    b.dense("loss", out, Vo);
+  b.norm("decoder.out_norm", out, true, &w->out_norm);
+  w->loss.factored = c.loss_sparsity > 0;
+  if (!w->loss.factored) {
+    b.kernel("loss.kernel", out, {Vo}, &w->loss.kernel);
+    b.vec("loss.bias", Vo, &w->loss.bias);
   } else {
-    b.table("loss.gating", {c.loss_sparsity, out}, true);
-    b.kernel("loss.projection", out, {Vo / c.loss_sparsity});
-    b.vec("loss.bias", Vo);
+    b.factored("loss", c.loss_sparsity, out, Vo / c.loss_sparsity, &w->loss.mult);
+    w->loss.bias = nullptr;
   }
-  return b.out;
+  return std::move(b.out);
+}
+
+std::vector<TensorSpec> model_tensors(const ModelConfig& c) {
+  ModelWeights unused;
+  std::vector<TensorSpec> specs;
+  for (TensorSlot& s : model_tensor_slots(c, &unused)) specs.push_back(std::move(s.spec));
+  return specs;
 }
 
 }  // namespace terra

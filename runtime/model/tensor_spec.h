@@ -1,5 +1,6 @@
-// The one table of which tensors a model has, for the converter (what to read from a checkpoint
-// and how to re-lay it) and the loader (what must be in a model file, in which shape).
+// The one walk over which tensors a model has: for each, its name, shapes, layout and the field of
+// ModelWeights it fills. The converter reads it as a list (what to read from a checkpoint and how
+// to re-lay it); the loader binds each slot to the tensor's bytes in the file (model/weights.cpp).
 #pragma once
 
 #include <cstdint>
@@ -31,7 +32,21 @@ struct TensorSpec {
 
 const char* layout_name(Layout l);
 
-// Every tensor of a model with this config, in file order.
+struct MatrixRef;
+struct ModelWeights;
+
+// A tensor and the field it fills: a matrix view, or a pointer to f32 values.
+struct TensorSlot {
+  TensorSpec spec;
+  MatrixRef* matrix = nullptr;
+  const float** values = nullptr;
+};
+
+// Every tensor of a model with this config, in file order, with the field of `weights` it fills.
+// `weights` gets its structure (layer counts, kinds, sizes) here; the slots point into it, so it
+// must not be resized afterwards.
+std::vector<TensorSlot> model_tensor_slots(const ModelConfig& config, ModelWeights* weights);
+// The same walk, the specs alone.
 std::vector<TensorSpec> model_tensors(const ModelConfig& config);
 
 std::string shape_string(const std::vector<int64_t>& shape);

@@ -1,4 +1,4 @@
-// Typed views of a model's tensors, bound once at load by name and checked against the config,
+// Typed views of a model's tensors, filled once at load through the walk of model/tensor_spec.h,
 // so layers index plain pointers and never look anything up while decoding.
 #pragma once
 
@@ -93,7 +93,7 @@ struct LossWeights {
   bool factored = false;
   MatrixRef kernel;             // dense [V, d]
   FactoredDenseWeights mult;    // sparse: FactoredDense(Sl, d, V)
-  const float* bias = nullptr;  // [V]
+  const float* bias = nullptr;  // dense: [V]; the factored loss adds mult.bias
 };
 
 struct ModelWeights {
