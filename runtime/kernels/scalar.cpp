@@ -24,33 +24,33 @@ float dot_f32(const float* a, const float* b, size_t n) {
   return ((s0 + s1) + (s2 + s3)) + ((s4 + s5) + (s6 + s7));
 }
 
-float dot_f16(const uint16_t* w, const float* x, size_t n) {
+inline float widen(float w) { return w; }
+inline float widen(int8_t w) { return float(w); }
+inline float widen(uint16_t h) { return half_to_float(h); }
+
+// f16 and int8 rows: four accumulators.
+template <typename T>
+float dot(const T* w, const float* x, size_t n) {
   float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
   size_t i = 0;
   for (; i + 4 <= n; i += 4) {
-    s0 += half_to_float(w[i]) * x[i];
-    s1 += half_to_float(w[i + 1]) * x[i + 1];
-    s2 += half_to_float(w[i + 2]) * x[i + 2];
-    s3 += half_to_float(w[i + 3]) * x[i + 3];
+    s0 += widen(w[i]) * x[i];
+    s1 += widen(w[i + 1]) * x[i + 1];
+    s2 += widen(w[i + 2]) * x[i + 2];
+    s3 += widen(w[i + 3]) * x[i + 3];
   }
-  for (; i < n; ++i) s0 += half_to_float(w[i]) * x[i];
+  for (; i < n; ++i) s0 += widen(w[i]) * x[i];
   return (s0 + s1) + (s2 + s3);
 }
 
-void dot4_f32(const float* w, size_t stride, const float* x, size_t n, float* out) {
-  for (int r = 0; r < 4; ++r) out[r] = dot_f32(w + r * stride, x, n);
+template <typename T, float (*Dot)(const T*, const float*, size_t)>
+void dot4(const T* w, size_t stride, const float* x, size_t n, float* out) {
+  for (int r = 0; r < 4; ++r) out[r] = Dot(w + r * stride, x, n);
 }
 
-void dot4_f16(const uint16_t* w, size_t stride, const float* x, size_t n, float* out) {
-  for (int r = 0; r < 4; ++r) out[r] = dot_f16(w + r * stride, x, n);
-}
-
-void axpy_f32(float a, const float* w, float* y, size_t n) {
-  for (size_t i = 0; i < n; ++i) y[i] += a * w[i];
-}
-
-void axpy_f16(float a, const uint16_t* w, float* y, size_t n) {
-  for (size_t i = 0; i < n; ++i) y[i] += a * half_to_float(w[i]);
+template <typename T>
+void axpy(float a, const T* w, float* y, size_t n) {
+  for (size_t i = 0; i < n; ++i) y[i] += a * widen(w[i]);
 }
 
 float sum_f32(const float* w, size_t n) {
@@ -63,19 +63,6 @@ float sum_f32(const float* w, size_t n) {
     s3 += w[i + 3];
   }
   for (; i < n; ++i) s0 += w[i];
-  return (s0 + s1) + (s2 + s3);
-}
-
-float dot_i8(const int8_t* w, const float* x, size_t n) {
-  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
-  size_t i = 0;
-  for (; i + 4 <= n; i += 4) {
-    s0 += float(w[i]) * x[i];
-    s1 += float(w[i + 1]) * x[i + 1];
-    s2 += float(w[i + 2]) * x[i + 2];
-    s3 += float(w[i + 3]) * x[i + 3];
-  }
-  for (; i < n; ++i) s0 += float(w[i]) * x[i];
   return (s0 + s1) + (s2 + s3);
 }
 
@@ -92,10 +79,6 @@ float dot_i4(const uint8_t* w, const uint16_t* scales, const float* x, size_t n)
   return s;
 }
 
-void axpy_i8(float a, const int8_t* w, float* y, size_t n) {
-  for (size_t i = 0; i < n; ++i) y[i] += a * float(w[i]);
-}
-
 void axpy_i4(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t n) {
   for (size_t b = 0; b < n / 32; ++b, w += 16, y += 32) {
     const float s = a * half_to_float(scales[b]);
@@ -106,7 +89,9 @@ void axpy_i4(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t
   }
 }
 
-const KernelSet kScalar{"scalar", dot_f32, dot_f16, dot4_f32, dot4_f16, axpy_f32, axpy_f16, sum_f32, dot_i8, dot_i4, axpy_i8, axpy_i4};
+const KernelSet kScalar{"scalar",         dot_f32,     dot<uint16_t>, dot4<float, dot_f32>, dot4<uint16_t, dot<uint16_t>>,
+                        axpy<float>,      axpy<uint16_t>, sum_f32,    dot<int8_t>,           dot_i4,
+                        axpy<int8_t>,     axpy_i4};
 
 }  // namespace
 

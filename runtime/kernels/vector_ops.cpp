@@ -4,44 +4,72 @@
 
 namespace terra {
 
-void axpy_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y) {
-  const KernelSet& k = kernels();
-  switch (w.dtype) {
-    case DType::kF32: k.axpy_f32(s, w.f32_row(row) + begin, y, size_t(n)); break;
-    case DType::kF16: k.axpy_f16(s, w.f16_row(row) + begin, y, size_t(n)); break;
-    case DType::kI8: k.axpy_i8(s * w.i8_scale(row), w.i8_row(row) + begin, y, size_t(n)); break;
-    case DType::kI4:
-      k.axpy_i4(s, w.i4_row(row) + begin / 2, w.i4_scales(row) + begin / kInt4Block, y, size_t(n));
-      break;
-  }
+namespace {
+
+size_t len(const MatrixRef& w) { return size_t(w.cols); }
+
+const RowOps kF32Ops{
+    [](const MatrixRef& w, int64_t r, const float* x) { return kernels().dot_f32(w.f32_row(r), x, len(w)); },
+    [](const MatrixRef& w, int64_t r, const float* x, float* out) {
+      kernels().dot4_f32(w.f32_row(r), len(w), x, len(w), out);
+    },
+    [](const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
+      kernels().axpy_f32(s, w.f32_row(r) + begin, y, size_t(n));
+    },
+    [](const MatrixRef& w, int64_t r, float* out) {
+      const float* row = w.f32_row(r);
+      for (size_t i = 0; i < len(w); ++i) out[i] = row[i];
+    }};
+
+const RowOps kF16Ops{
+    [](const MatrixRef& w, int64_t r, const float* x) { return kernels().dot_f16(w.f16_row(r), x, len(w)); },
+    [](const MatrixRef& w, int64_t r, const float* x, float* out) {
+      kernels().dot4_f16(w.f16_row(r), len(w), x, len(w), out);
+    },
+    [](const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
+      kernels().axpy_f16(s, w.f16_row(r) + begin, y, size_t(n));
+    },
+    [](const MatrixRef& w, int64_t r, float* out) {
+      const uint16_t* row = w.f16_row(r);
+      for (size_t i = 0; i < len(w); ++i) out[i] = half_to_float(row[i]);
+    }};
+
+// The quantized kernels have no four-row product: four single rows.
+template <float (*Dot)(const MatrixRef&, int64_t, const float*)>
+void dot4_by_rows(const MatrixRef& w, int64_t r, const float* x, float* out) {
+  for (int i = 0; i < 4; ++i) out[i] = Dot(w, r + i, x);
 }
 
-void copy_row(const MatrixRef& w, int64_t row, float* out) {
-  const int64_t n = w.cols;
-  switch (w.dtype) {
-    case DType::kF32: {
-      const float* r = w.f32_row(row);
-      for (int64_t i = 0; i < n; ++i) out[i] = r[i];
-      break;
-    }
-    case DType::kF16: {
-      const uint16_t* r = w.f16_row(row);
-      for (int64_t i = 0; i < n; ++i) out[i] = half_to_float(r[i]);
-      break;
-    }
-    case DType::kI8: {
-      const int8_t* r = w.i8_row(row);
-      const float scale = w.i8_scale(row);
-      for (int64_t i = 0; i < n; ++i) out[i] = float(r[i]) * scale;
-      break;
-    }
-    case DType::kI4: {
-      for (int64_t i = 0; i < n; ++i) out[i] = 0.0f;
-      kernels().axpy_i4(1.0f, w.i4_row(row), w.i4_scales(row), out, size_t(n));
-      break;
-    }
-  }
+// int8: the kernels are unscaled; the row's scale is applied here.
+float dot_i8(const MatrixRef& w, int64_t r, const float* x) {
+  return kernels().dot_i8(w.i8_row(r), x, len(w)) * w.i8_scale(r);
 }
+const RowOps kI8Ops{
+    dot_i8, dot4_by_rows<dot_i8>,
+    [](const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
+      kernels().axpy_i8(s * w.i8_scale(r), w.i8_row(r) + begin, y, size_t(n));
+    },
+    [](const MatrixRef& w, int64_t r, float* out) {
+      const int8_t* row = w.i8_row(r);
+      const float scale = w.i8_scale(r);
+      for (size_t i = 0; i < len(w); ++i) out[i] = float(row[i]) * scale;
+    }};
+
+// int4: each block's f16 scale is applied inside the kernels.
+float dot_i4(const MatrixRef& w, int64_t r, const float* x) {
+  return kernels().dot_i4(w.i4_row(r), w.i4_scales(r), x, len(w));
+}
+void axpy_i4(const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
+  kernels().axpy_i4(s, w.i4_row(r) + begin / 2, w.i4_scales(r) + begin / kInt4Block, y, size_t(n));
+}
+const RowOps kI4Ops{dot_i4, dot4_by_rows<dot_i4>, axpy_i4, [](const MatrixRef& w, int64_t r, float* out) {
+                      for (size_t i = 0; i < len(w); ++i) out[i] = 0.0f;
+                      axpy_i4(w, r, 0, w.cols, 1.0f, out);
+                    }};
+
+}  // namespace
+
+const RowOps kRowOps[4] = {kF32Ops, kF16Ops, kI8Ops, kI4Ops};  // DType order: f32, f16, int8, int4
 
 void add_inplace(float* x, const float* y, size_t n) {
   for (size_t i = 0; i < n; ++i) x[i] += y[i];

@@ -12,18 +12,25 @@
 namespace terra {
 
 inline float dot_f32(const float* a, const float* b, size_t n) { return kernels().dot_f32(a, b, n); }
-// w[row] · x for a row of either dtype.
-inline float dot_row(const MatrixRef& w, int64_t row, const float* x) {
-  const KernelSet& k = kernels();
-  const size_t n = size_t(w.cols);
-  switch (w.dtype) {
-    case DType::kF32: return k.dot_f32(w.f32_row(row), x, n);
-    case DType::kF16: return k.dot_f16(w.f16_row(row), x, n);
-    case DType::kI8: return k.dot_i8(w.i8_row(row), x, n) * w.i8_scale(row);
-    case DType::kI4: return k.dot_i4(w.i4_row(row), w.i4_scales(row), x, n);
-  }
-  return 0;
+
+// One weight dtype's operations on a row (ggml's type_traits_cpu), through the run-time chosen
+// KernelSet: the one place where a weight dtype becomes kernel calls. Indexed by DType.
+struct RowOps {
+  float (*dot)(const MatrixRef& w, int64_t row, const float* x);  // w[row] · x
+  // out[i] = w[row + i] · x for i < 4 (one load of x for four rows where the kernel set can).
+  void (*dot4)(const MatrixRef& w, int64_t row, const float* x, float* out);
+  // y[0..n) += s * w[row][begin..begin+n); for int4, begin and n are multiples of 32.
+  void (*axpy)(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y);
+  void (*widen)(const MatrixRef& w, int64_t row, float* out);  // out = w[row] as f32
+};
+extern const RowOps kRowOps[4];
+inline const RowOps& row_ops(DType t) { return kRowOps[static_cast<size_t>(t)]; }
+
+inline float dot_row(const MatrixRef& w, int64_t row, const float* x) { return row_ops(w.dtype).dot(w, row, x); }
+inline void axpy_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y) {
+  row_ops(w.dtype).axpy(w, row, begin, n, s, y);
 }
+inline void copy_row(const MatrixRef& w, int64_t row, float* out) { row_ops(w.dtype).widen(w, row, out); }
 // Asks the cache for w[row][begin..begin+n) ahead of use: rows picked at run time (sparse FF) are
 // scattered, so the hardware prefetchers cannot guess them. GCC/Clang builtin, a no-op elsewhere.
 inline void prefetch_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t n) {
@@ -33,10 +40,6 @@ inline void prefetch_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t
   const char* p = static_cast<const char*>(w.data);
   for (uint64_t off = first; off < last; off += 64) __builtin_prefetch(p + off, 0, 3);
 }
-// y[0..n) += s * w[row][begin..begin+n); for int4, begin and n are multiples of 32.
-void axpy_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y);
-// out = w[row] as f32
-void copy_row(const MatrixRef& w, int64_t row, float* out);
 
 void add_inplace(float* x, const float* y, size_t n);  // x += y
 // LayerNorm: centered (x-mean)/sqrt(var+eps)*scale+bias, or RMS-style x/sqrt(mean(x²)+eps)*scale

@@ -22,8 +22,7 @@ struct ConvJob {
 void conv_modules(void* p, size_t begin, size_t end) {
   const auto& j = *static_cast<ConvJob*>(p);
   const int lk = j.w->length_kernel, kw = j.w->module_kernel, half = (kw - 1) / 2, M = j.m;
-  const KernelSet& k = kernels();
-  const DType wtype = j.w->kernel.dtype;
+  const RowOps& ops = row_ops(j.w->kernel.dtype);
   for (size_t s = begin; s < end; ++s) {
     float* out = j.out + s * size_t(M);
     for (int o = 0; o < M; ++o) out[o] = j.w->bias[o];
@@ -35,16 +34,12 @@ void conv_modules(void* p, size_t begin, size_t end) {
         const float* u = j.rows[dt] + int64_t(src) * M;
         const int64_t tap = int64_t(dt * kw + ds) * M;
         int o = 0;
-        for (; o + 4 <= M && (wtype == DType::kF32 || wtype == DType::kF16); o += 4) {  // four outputs per pass over u
+        for (; o + 4 <= M; o += 4) {  // four outputs per pass over u
           float four[4];
-          if (wtype == DType::kF32) {
-            k.dot4_f32(j.w->kernel.f32_row(tap + o), size_t(M), u, size_t(M), four);
-          } else {
-            k.dot4_f16(j.w->kernel.f16_row(tap + o), size_t(M), u, size_t(M), four);
-          }
+          ops.dot4(j.w->kernel, tap + o, u, four);
           for (int i = 0; i < 4; ++i) out[o + i] += four[i];
         }
-        for (; o < M; ++o) out[o] += dot_row(j.w->kernel, tap + o, u);
+        for (; o < M; ++o) out[o] += ops.dot(j.w->kernel, tap + o, u);
       }
     }
   }
