@@ -1,11 +1,13 @@
 // A decoding session: the state of one sequence (KV caches, convolution and SRU state, scratch)
-// in one arena planned at creation from the config and the maximum lengths. encode(), step()
-// and prefill() allocate nothing; they read the mapped weights and write only into the arena.
+// in one arena planned at creation: each layer declares what it needs (layers/layer.h,
+// core/arena_plan.h). encode(), step() and prefill() allocate nothing; they read the mapped
+// weights and write only into the arena.
 //
-// A token's path: step(token) -> embedding + decoder position -> decode_position(): for each
-// decoder layer, its attention half-residuals (dense or multiplicative-conv), then the FF
-// half-residual (dense or sparse FF, plus the SRU branch), each followed by the reversible
-// streams' swap -> LN((a+b)/2) -> loss layer (dense or factored) -> logits().
+// A token's path: step(token) -> embedding + decoder position -> decode_position(): each branch
+// of the decoder stack (layers/layer_stack.h: per layer, its attention sub-layers, then the FF)
+// computes F(LN(y)) at this position, which is added to the other reversible stream before the
+// streams swap -> LN((a+b)/2) -> loss layer (dense or factored) -> logits(). prefill() runs the
+// same branches on blocks of kChunk positions (Layer::tokens).
 // Encoder–decoder models first encode(input): the encoder's outputs go through the same decoder
 // stack as its first positions (trax concatenates them; no cross-attention).
 #pragma once
@@ -15,11 +17,11 @@
 #include <vector>
 
 #include "core/arena.h"
+#include "core/arena_plan.h"
 #include "core/status.h"
 #include "core/thread_pool.h"
 #include "encoder/encoder.h"
-#include "layers/attention_dense.h"
-#include "layers/feed_forward.h"
+#include "layers/layer_stack.h"
 #include "model/model.h"
 
 namespace terra {
@@ -65,13 +67,6 @@ class Session {
   const int32_t* selected_units(int layer) const;
 
  private:
-  struct LayerState {
-    std::vector<KVCache> kv;        // per attention sub-layer
-    std::vector<float*> u_history;  // per attention sub-layer: mult_conv's last rows, else null
-    float* sru = nullptr;           // [cells * width]
-    SparseFFScratch sparse;         // keeps its last choice for selected_units()
-  };
-
   Session(const Model& model, const SessionOptions& options, int max_context, int max_input);
   Status plan(uint64_t max_memory);
   Status check_token(int token, int vocab) const;
@@ -80,8 +75,7 @@ class Session {
   Status check_logits() const;
   // Runs one position through the decoder stack from the two streams' initial values.
   void decode_position(const float* first, const float* second, bool want_logits);
-  // Runs up to kChunk tokens through the stack together: dense projections and dense FF as
-  // matmul_tokens (weights read once per chunk), the rest position by position.
+  // Runs up to kChunk tokens through the stack together (Layer::tokens).
   void prefill_chunk(const int* tokens, int count, bool want_logits);
   void finish_logits(const float* x, const float* y);
   void embed_and_decode(int token, bool want_logits);
@@ -96,27 +90,23 @@ class Session {
   ThreadPool pool_;
   Arena arena_;
 
+  LayerScratch scratch_;  // shared by every layer (layers run one at a time)
+  LayerStack decoder_;     // the decoder's branches in the order they run
+  std::vector<const Layer*> ff_layers_;  // each decoder layer's FF branch (selected_units)
+  std::unique_ptr<Encoder> encoder_;
+  ArenaPlan plan_;
   float* stream_a_ = nullptr;  // the two reversible residual streams, [d] each
   float* stream_b_ = nullptr;
-  float* normed_ = nullptr;    // LayerNorm output, [d]
-  float* branch_ = nullptr;    // a half-residual's branch output, [d]
+  float* normed_ = nullptr;    // LayerNorm output, [max(d, output width)]
+  float* branch_ = nullptr;    // a half-residual's branch output, [max(d, output width)]
   float* logits_ = nullptr;    // [V]
   float* loss_gated_ = nullptr;  // [loss_sparsity * d]
-  std::vector<LayerState> layers_;
   static constexpr int kChunk = 16;
   struct Chunk {
-    float* a = nullptr;        // [kChunk, d] stream one
-    float* b = nullptr;        // [kChunk, d] stream two
-    float* normed = nullptr;   // [kChunk, d]
-    float* q = nullptr;        // [kChunk, d]
-    float* context = nullptr;  // [kChunk, d]
-    float* out = nullptr;      // [kChunk, d]
-    float* hidden = nullptr;   // [kChunk, d_ff] (dense FF)
-    float* widened = nullptr;  // [threads, max(d, d_ff)]: f16 rows widened for matmul_tokens
+    float* a = nullptr;    // [kChunk, d] stream one
+    float* b = nullptr;    // [kChunk, d] stream two
+    float* out = nullptr;  // [kChunk, d] a branch's rows
   } chunk_;
-  AttentionScratch attn_;
-  FeedForwardScratch ff_;
-  EncoderBuffers encoder_;
 };
 
 }  // namespace terra

@@ -1,0 +1,65 @@
+#include "layers/feed_forward_layer.h"
+
+#include <algorithm>
+
+#include "kernels/matmul.h"
+#include "kernels/vector_ops.h"
+
+namespace terra {
+
+void FeedForwardLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
+  const uint64_t d = uint64_t(c_.d_model), f = uint64_t(c_.d_ff);
+  const uint64_t sru = uint64_t(c_.sru_layers) * uint64_t(c_.sru_width);
+  plan.scratch(&s_.ff.normed, d);
+  plan.scratch(&s_.ff.branch, d);
+  if (w_.sparse) {
+    plan.scratch(&sparse_.lowrank, uint64_t(c_.d_lowrank));
+    plan.scratch(&sparse_.logits, f);
+    plan.scratch(&sparse_.active, uint64_t(c_.ff_blocks()));
+    plan.scratch(&sparse_.selected, uint64_t(c_.ff_blocks()));
+  } else {
+    const uint64_t chunk = uint64_t(std::min(limits.block, kChunk));
+    plan.scratch(&s_.ff.dense.hidden, f);
+    plan.scratch(&s_.normed, chunk * d);
+    plan.scratch(&s_.hidden, chunk * f);
+    plan.scratch(&s_.widened, uint64_t(limits.threads) * std::max(d, f));
+  }
+  if (w_.has_sru) {
+    if (decoder_) {
+      plan.state(&sru_state_, sru, 0, /*zero_on_reset=*/true);  // the recurrence starts from zero
+    } else {
+      plan.scratch(&sru_state_, sru);
+    }
+    plan.scratch(&s_.ff.sru.normed, d);
+    plan.scratch(&s_.ff.sru.h, uint64_t(c_.sru_width));
+    plan.scratch(&s_.ff.sru.gates, 3 * uint64_t(c_.sru_width));
+  }
+}
+
+void FeedForwardLayer::step(const float* x, int /*pos*/, float* out, const ThreadPool& pool) {
+  feed_forward_step(w_, c_.layernorm_eps, x, s_.ff, sparse_, sru_state_, out, pool);
+}
+
+void FeedForwardLayer::tokens(const float* x, int n, int pos0, float* out, const ThreadPool& pool) {
+  const int64_t d = c_.d_model;
+  if (!decoder_ && w_.has_sru) std::fill(sru_state_, sru_state_ + c_.sru_layers * c_.sru_width, 0.0f);
+  if (w_.sparse) {
+    for (int t = 0; t < n; ++t) step(x + t * d, pos0 + t, out + t * d, pool);
+    return;
+  }
+  for (int t0 = 0; t0 < n; t0 += kChunk) {
+    const int m = std::min(kChunk, n - t0);
+    for (int t = 0; t < m; ++t) {
+      layer_norm(x + (t0 + t) * d, w_.norm.scale, w_.norm.bias, c_.layernorm_eps, size_t(d), s_.normed + t * d);
+    }
+    matmul_tokens(w_.w1.w, s_.normed, m, w_.w1.bias, s_.hidden, s_.widened, pool);
+    activate_inplace(w_.activation, s_.hidden, size_t(m) * size_t(c_.d_ff));
+    matmul_tokens(w_.w2.w, s_.hidden, m, w_.w2.bias, out + t0 * d, s_.widened, pool);
+  }
+  for (int t = 0; w_.has_sru && t < n; ++t) {  // the recurrence runs in order
+    sru_branch_step(w_.sru, x + t * d, c_.layernorm_eps, sru_state_, s_.ff.sru, s_.ff.branch, pool);
+    add_inplace(out + t * d, s_.ff.branch, size_t(d));
+  }
+}
+
+}  // namespace terra
