@@ -8,31 +8,28 @@ namespace {
 
 size_t len(const MatrixRef& w) { return size_t(w.cols); }
 
-const RowOps kF32Ops{
-    [](const MatrixRef& w, int64_t r, const float* x) { return kernels().dot_f32(w.f32_row(r), x, len(w)); },
-    [](const MatrixRef& w, int64_t r, const float* x, float* out) {
-      kernels().dot4_f32(w.f32_row(r), len(w), x, len(w), out);
-    },
-    [](const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
-      kernels().axpy_f32(s, w.f32_row(r) + begin, y, size_t(n));
-    },
-    [](const MatrixRef& w, int64_t r, float* out) {
-      const float* row = w.f32_row(r);
-      for (size_t i = 0; i < len(w); ++i) out[i] = row[i];
-    }};
+inline float widen(float v) { return v; }
+inline float widen(uint16_t h) { return half_to_float(h); }
+template <typename T>
+const T* row(const MatrixRef& w, int64_t r) { return static_cast<const T*>(w.data) + r * w.cols; }
 
-const RowOps kF16Ops{
-    [](const MatrixRef& w, int64_t r, const float* x) { return kernels().dot_f16(w.f16_row(r), x, len(w)); },
-    [](const MatrixRef& w, int64_t r, const float* x, float* out) {
-      kernels().dot4_f16(w.f16_row(r), len(w), x, len(w), out);
-    },
-    [](const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
-      kernels().axpy_f16(s, w.f16_row(r) + begin, y, size_t(n));
-    },
-    [](const MatrixRef& w, int64_t r, float* out) {
-      const uint16_t* row = w.f16_row(r);
-      for (size_t i = 0; i < len(w); ++i) out[i] = half_to_float(row[i]);
-    }};
+// f32 and f16 rows: the same operations, through the kernel set's entries for T.
+template <typename T, auto Dot, auto Dot4, auto Axpy>
+constexpr RowOps float_row_ops() {
+  return {[](const MatrixRef& w, int64_t r, const float* x) { return (kernels().*Dot)(row<T>(w, r), x, len(w)); },
+          [](const MatrixRef& w, int64_t r, const float* x, float* out) {
+            (kernels().*Dot4)(row<T>(w, r), len(w), x, len(w), out);
+          },
+          [](const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
+            (kernels().*Axpy)(s, row<T>(w, r) + begin, y, size_t(n));
+          },
+          [](const MatrixRef& w, int64_t r, float* out) {
+            const T* v = row<T>(w, r);
+            for (size_t i = 0; i < len(w); ++i) out[i] = widen(v[i]);
+          }};
+}
+constexpr RowOps kF32Ops = float_row_ops<float, &KernelSet::dot_f32, &KernelSet::dot4_f32, &KernelSet::axpy_f32>();
+constexpr RowOps kF16Ops = float_row_ops<uint16_t, &KernelSet::dot_f16, &KernelSet::dot4_f16, &KernelSet::axpy_f16>();
 
 // The quantized kernels have no four-row product: four single rows.
 template <float (*Dot)(const MatrixRef&, int64_t, const float*)>
