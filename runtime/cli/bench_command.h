@@ -3,6 +3,7 @@
 #include <cstdint>
 #include <string>
 
+#include "kernels/matmul.h"
 #include "model/model.h"
 
 namespace terra::cli {
@@ -18,6 +19,7 @@ struct BenchArgs {
   bool probe = true;  // measure the machine's read bandwidth for the ratio
   bool pin = false;   // pin threads to the fastest cores
   uint64_t max_memory = 0;  // session arena limit in bytes (0 = the default)
+  MatmulEngine engine = MatmulEngine::kAuto;  // batched products: the prompt
   LoadOptions load;
 };
 

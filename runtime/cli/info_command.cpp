@@ -2,6 +2,7 @@
 
 #include "cli/info_command.h"
 #include "kernels/kernel_set.h"
+#include "kernels/matmul.h"
 #include "model/model.h"
 #include "model/model_file.h"
 #include "platform/platform.h"
@@ -35,6 +36,8 @@ int run_info(const std::string& path) {
   const platform::CpuFeatures& cpu = platform::cpu_features();
   std::printf("this machine: %s, %zu processors, kernels: %s\n", cpu.name.empty() ? "unknown CPU" : cpu.name.c_str(),
               platform::cpu_count(), kernels().name);
+  std::printf("batched products (prompts, the encoder): %s\n",
+              xnnpack_ready() ? "XNNPACK" : xnnpack_status());
   return 0;
 }
 

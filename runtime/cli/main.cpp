@@ -5,6 +5,7 @@
 #include <cstdio>
 #include <cstdlib>
 #include <exception>
+#include <map>
 #include <new>
 
 #include "cli/bench_command.h"
@@ -37,6 +38,13 @@ void add_memory_options(CLI::App* cmd, uint64_t* max_memory_mib, terra::LoadOpti
   cmd->add_flag("--no-mmap", load->copy,
                 "read the model into memory instead of mapping it (for files that may change while in use)");
 }
+// --engine: who runs the batched products (prompts, the encoder).
+void add_engine_option(CLI::App* cmd, terra::MatmulEngine* engine) {
+  const std::map<std::string, terra::MatmulEngine> names{
+      {"auto", terra::MatmulEngine::kAuto}, {"native", terra::MatmulEngine::kNative}, {"xnnpack", terra::MatmulEngine::kXnnpack}};
+  cmd->add_option("--engine", *engine, "batched products (prompt, encoder): auto (XNNPACK where it runs), native, xnnpack")
+      ->transform(CLI::CheckedTransformer(names, CLI::ignore_case));
+}
 uint64_t mib_to_bytes(uint64_t mib) { return mib > (UINT64_MAX >> 20) ? UINT64_MAX : mib << 20; }
 
 int run(int argc, char** argv) {
@@ -68,6 +76,7 @@ int run(int argc, char** argv) {
   generate->add_flag("--print-ids", gen.print_ids, "print the prompt and generated token ids (JSON, stderr)");
   generate->add_option("-t,--threads", gen.session.threads, "threads")->capture_default_str();
   generate->add_flag("--pin", gen.session.pin_threads, "pin threads to the fastest cores");
+  add_engine_option(generate, &gen.session.engine);
   generate->add_option("-c,--max-context", gen.session.max_context,
                        "positions the session plans for (0 = exactly what input, prompt and -n need)")
       ->capture_default_str();
@@ -105,6 +114,7 @@ int run(int argc, char** argv) {
   bench->add_flag("!--no-probe", bench_args.probe, "skip the bandwidth probe");
   uint64_t bench_memory = 0;
   add_memory_options(bench, &bench_memory, &bench_args.load);
+  add_engine_option(bench, &bench_args.engine);
 
   CLI11_PARSE(app, argc, argv);
   gen.session.max_memory = mib_to_bytes(gen_memory);

@@ -56,6 +56,8 @@ Session::Session(const Model& model, const SessionOptions& options, int max_cont
       residual_(model.config().block_type == BlockType::kResidual),
       pool_(size_t(options.threads), options.pin_threads),
       decoder_(make_decoder_layers(model.weights(), model.config(), scratch_)) {
+  scratch_.mm.engine = resolve_engine(options.engine);
+  block_ = tokens_per_pass(scratch_.mm.engine);
   const size_t per_layer = size_t(config_.n_decoder_attention_layers) + 1;
   for (size_t i = per_layer - 1; i < decoder_.size(); i += per_layer) ff_layers_.push_back(decoder_[i].get());
   if (max_input_ > 0) encoder_ = std::make_unique<Encoder>(model.weights(), model.config(), scratch_);
@@ -65,7 +67,7 @@ Status Session::plan(uint64_t max_memory) {
   const ModelConfig& c = config_;
   const uint64_t d = uint64_t(c.d_model), out_width = uint64_t(c.output_width());
   const int threads = int(pool_.threads());
-  for (auto& layer : decoder_) layer->plan(plan_, LayerLimits{max_context_, kChunk, threads});
+  for (auto& layer : decoder_) layer->plan(plan_, LayerLimits{max_context_, block_, threads});
   if (encoder_) encoder_->plan(plan_, max_input_, threads);
   plan_.scratch(&stream_a_, d);
   plan_.scratch(&stream_b_, d);
@@ -73,7 +75,7 @@ Status Session::plan(uint64_t max_memory) {
   plan_.scratch(&branch_, std::max(d, out_width));
   plan_.state(&logits_, uint64_t(c.output_vocab()));  // read after the call that computed them
   if (c.loss_sparsity > 0) plan_.scratch(&loss_gated_, uint64_t(c.loss_sparsity) * out_width);
-  for (float** p : {&chunk_.a, &chunk_.b, &chunk_.out}) plan_.scratch(p, uint64_t(kChunk) * d);
+  for (float** p : {&chunk_.a, &chunk_.b, &chunk_.out}) plan_.scratch(p, uint64_t(block_) * d);
   const uint64_t needed = plan_.bytes();
   const uint64_t limit = max_memory != 0 ? max_memory : platform::physical_memory_bytes() / 2;
   if (limit != 0 && needed > limit) {
@@ -176,8 +178,8 @@ Status Session::prefill(const int* tokens, size_t count) {
   // Check everything first so a bad prompt leaves the session as it was.
   for (size_t i = 0; i < count; ++i) TERRA_RETURN_IF_ERROR(check_token(tokens[i], config_.output_vocab()));
   TERRA_RETURN_IF_ERROR(check_room(count));
-  for (size_t i = 0; i < count; i += kChunk) {
-    const int n = int(std::min(count - i, size_t(kChunk)));
+  for (size_t i = 0; i < count; i += size_t(block_)) {
+    const int n = int(std::min(count - i, size_t(block_)));
     prefill_chunk(tokens + i, n, i + size_t(n) == count);
   }
   return count > 0 ? check_logits() : Status::Ok();

@@ -7,7 +7,7 @@
 // of the decoder stack (layers/layer_stack.h: per layer, its attention sub-layers, then the FF)
 // computes F(LN(y)) at this position, which is added to the other reversible stream before the
 // streams swap -> LN((a+b)/2) -> loss layer (dense or factored) -> logits(). prefill() runs the
-// same branches on blocks of kChunk positions (Layer::tokens).
+// same branches on blocks of positions (Layer::tokens).
 // Encoder–decoder models first encode(input): the encoder's outputs go through the same decoder
 // stack as its first positions (trax concatenates them; no cross-attention).
 #pragma once
@@ -21,6 +21,7 @@
 #include "core/status.h"
 #include "core/thread_pool.h"
 #include "encoder/encoder.h"
+#include "kernels/matmul.h"
 #include "layers/layer_stack.h"
 #include "model/model.h"
 
@@ -34,6 +35,9 @@ struct SessionOptions {
   // Largest arena the session may allocate, in bytes; 0 = half of the machine's physical memory.
   // Creation fails, naming both sizes, rather than let the OS kill the process later.
   uint64_t max_memory = 0;
+  // Who runs the batched products (prompts, the encoder): kAuto is XNNPACK where it runs
+  // (kernels/matmul.h); decoding one token at a time is always terra's own kernels.
+  MatmulEngine engine = MatmulEngine::kAuto;
 };
 
 class Session {
@@ -62,7 +66,8 @@ class Session {
   size_t arena_bytes() const { return arena_.size(); }
   size_t threads() const { return pool_.threads(); }
   size_t pinned_threads() const { return pool_.pinned(); }
-  const ThreadPool& pool() const { return pool_; }  // for work that must not compete with it (bench probe)
+  const ThreadPool& pool() const { return pool_; }
+  MatmulEngine engine() const { return scratch_.mm.engine; }  // for work that must not compete with it (bench probe)
   // Units the sparse FF of decoder `layer` chose at the last position (B entries), or null.
   const int32_t* selected_units(int layer) const;
 
@@ -75,7 +80,7 @@ class Session {
   Status check_logits() const;
   // Runs one position through the decoder stack from the two streams' initial values.
   void decode_position(const float* first, const float* second, bool want_logits);
-  // Runs up to kChunk tokens through the stack together (Layer::tokens).
+  // Runs up to block_ tokens through the stack together (Layer::tokens).
   void prefill_chunk(const int* tokens, int count, bool want_logits);
   void finish_logits(const float* x, const float* y);
   void embed_and_decode(int token, bool want_logits);
@@ -101,11 +106,11 @@ class Session {
   float* branch_ = nullptr;    // a half-residual's branch output, [max(d, output width)]
   float* logits_ = nullptr;    // [V]
   float* loss_gated_ = nullptr;  // [loss_sparsity * d]
-  static constexpr int kChunk = 16;
+  int block_ = 16;  // prompt tokens per pass (kernels/matmul.h: tokens_per_pass)
   struct Chunk {
-    float* a = nullptr;    // [kChunk, d] stream one
-    float* b = nullptr;    // [kChunk, d] stream two
-    float* out = nullptr;  // [kChunk, d] a branch's rows
+    float* a = nullptr;    // [block_, d] stream one
+    float* b = nullptr;    // [block_, d] stream two
+    float* out = nullptr;  // [block_, d] a branch's rows
   } chunk_;
 };
 

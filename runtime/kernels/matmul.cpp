@@ -1,6 +1,13 @@
 #include "kernels/matmul.h"
 
+#include <xnnpack.h>
+
 #include <algorithm>
+#include <atomic>
+#include <cmath>
+#include <cstdlib>
+#include <cstring>
+#include <limits>
 
 #include "kernels/kernel_set.h"
 #include "kernels/vector_ops.h"
@@ -9,7 +16,9 @@ namespace terra {
 
 namespace {
 
-struct Job {
+// ---- native ----
+
+struct NativeJob {
   const MatrixRef* w;
   const float* x;
   int tokens;
@@ -21,7 +30,7 @@ struct Job {
 
 // Part i of `parts` owns a contiguous range of rows and scratch slot i.
 void rows_part(void* p, size_t part, size_t /*end*/) {
-  const auto& j = *static_cast<Job*>(p);
+  const auto& j = *static_cast<NativeJob*>(p);
   const KernelSet& k = kernels();
   const size_t rows = size_t(j.w->rows), cols = size_t(j.w->cols);
   const size_t begin = rows * part / j.parts, end = rows * (part + 1) / j.parts;
@@ -43,12 +52,179 @@ void rows_part(void* p, size_t part, size_t /*end*/) {
   }
 }
 
-}  // namespace
-
-void matmul_tokens(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, float* scratch,
+void native_matmul(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, float* scratch,
                    const ThreadPool& pool) {
-  Job job{&w, x, tokens, bias, y, scratch, pool.threads()};
+  NativeJob job{&w, x, tokens, bias, y, scratch, pool.threads()};
   pool.parallel_for(job.parts, 1, rows_part, &job);
 }
+
+// ---- XNNPACK ----
+
+// Output rows per slice: about 4 MiB of f32 weights, so packing one slice is a small step and the
+// memory it needs stays small whatever the matrix.
+constexpr uint64_t kSliceBytes = uint64_t(4) << 20;
+constexpr uint64_t kSmallProduct = uint64_t(1) << 20;  // multiply-adds
+uint64_t slice_rows(uint64_t cols) { return std::max<uint64_t>(16, kSliceBytes / (cols * sizeof(float))); }
+// XNNPACK's packed copy of a slice (rows and columns rounded up to its tile sizes, the bias beside
+// them) and the operator itself.
+uint64_t pack_bytes(uint64_t rows, uint64_t cols) {
+  const uint64_t padded_rows = std::min(rows, slice_rows(cols)) + 64, padded_cols = (cols + 16) / 16 * 16;
+  return padded_rows * (padded_cols + 1) * sizeof(float) + (uint64_t(64) << 10);
+}
+
+// XNNPACK's allocator: while a slice's operator exists, its memory comes from a region the session
+// planned (bump allocation; freeing is a no-op, the region is reused for the next slice). A region
+// too small makes the allocation fail, never fall back to malloc. Outside a product (XNNPACK's
+// own initialisation) it is malloc.
+struct Region {
+  uint8_t* base = nullptr;
+  size_t size = 0;
+  size_t used = 0;
+};
+thread_local Region* active_region = nullptr;
+
+bool in_region(const void* p) {
+  const Region* r = active_region;
+  return r && p >= r->base && p < r->base + r->size;
+}
+void* region_allocate(size_t alignment, size_t size) {
+  Region& r = *active_region;
+  alignment = std::max<size_t>(alignment, 16);
+  // Each block is preceded by its size, for reallocate.
+  size_t at = (r.used + sizeof(size_t) + alignment - 1) / alignment * alignment;
+  if (at > r.size || size > r.size - at) return nullptr;
+  std::memcpy(r.base + at - sizeof(size_t), &size, sizeof(size_t));
+  r.used = at + size;
+  return r.base + at;
+}
+void* xnn_alloc(void*, size_t size) { return active_region ? region_allocate(16, size) : std::malloc(size); }
+void* xnn_aligned_alloc(void*, size_t alignment, size_t size) {
+  if (active_region) return region_allocate(alignment, size);
+  size = (size + alignment - 1) / alignment * alignment;
+  return std::aligned_alloc(alignment, size);
+}
+void xnn_free(void*, void* p) {
+  if (!in_region(p)) std::free(p);
+}
+void* xnn_realloc(void* ctx, void* p, size_t size) {
+  if (!active_region) return std::realloc(p, size);
+  void* q = region_allocate(16, size);
+  if (q && p) {
+    size_t old = 0;
+    if (in_region(p)) {
+      std::memcpy(&old, static_cast<uint8_t*>(p) - sizeof(size_t), sizeof(size_t));
+      std::memcpy(q, p, std::min(old, size));
+    } else {
+      xnn_free(ctx, p);  // not ours: cannot know its size (XNNPACK does not do this while we run)
+      return nullptr;
+    }
+  }
+  return q;
+}
+
+const xnn_allocator kAllocator{nullptr, xnn_alloc, xnn_realloc, xnn_free, xnn_aligned_alloc, xnn_free};
+
+struct XnnState {
+  bool ready = false;
+  const char* status = "not initialised";
+};
+const XnnState& xnn_state() {
+  static const XnnState state = [] {
+    XnnState s;
+    const xnn_status st = xnn_initialize(&kAllocator);
+    s.ready = st == xnn_status_success;
+    s.status = s.ready ? "ready"
+               : st == xnn_status_unsupported_hardware ? "this CPU is not supported by XNNPACK: terra's own kernels run the batched products"
+                                                       : "XNNPACK failed to initialise: terra's own kernels run the batched products";
+    return s;
+  }();
+  return state;
+}
+
+std::atomic<uint64_t> slices_run{0};
+
+struct WidenJob {
+  const MatrixRef* w;
+  int64_t first;
+  float* out;
+};
+void widen_rows(void* p, size_t begin, size_t end) {
+  const auto& j = *static_cast<WidenJob*>(p);
+  for (size_t r = begin; r < end; ++r) copy_row(*j.w, j.first + int64_t(r), j.out + r * size_t(j.w->cols));
+}
+
+// False when XNNPACK refused (the caller then runs the native path).
+bool xnnpack_matmul(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, const MatmulScratch& s,
+                    const ThreadPool& pool) {
+  const uint64_t rows = uint64_t(w.rows), cols = uint64_t(w.cols), step = slice_rows(cols);
+  const float inf = std::numeric_limits<float>::infinity();
+  // A small product runs on the calling thread: waking the pool costs more than it saves.
+  pthreadpool_t threads = rows * cols * uint64_t(tokens) < kSmallProduct ? nullptr : pool.handle();
+  for (uint64_t r0 = 0; r0 < rows; r0 += step) {
+    const uint64_t m = std::min(step, rows - r0);
+    const float* kernel = w.dtype == DType::kF32 ? w.f32_row(int64_t(r0)) : s.slice;
+    if (w.dtype != DType::kF32) {
+      WidenJob job{&w, int64_t(r0), s.slice};
+      pool.parallel_for(size_t(m), 16, widen_rows, &job);
+    }
+    Region region{reinterpret_cast<uint8_t*>(s.pack), size_t(s.pack_bytes), 0};
+    active_region = &region;
+    xnn_operator_t op = nullptr;
+    xnn_status st = xnn_create_fully_connected_nc_f32(size_t(cols), size_t(m), size_t(cols), size_t(rows), kernel,
+                                                      bias ? bias + r0 : nullptr, -inf, inf, 0, &op);
+    if (st == xnn_status_success) st = xnn_setup_fully_connected_nc_f32(op, size_t(tokens), x, y + r0, threads);
+    if (st == xnn_status_success) st = xnn_run_operator(op, threads);
+    if (op) xnn_delete_operator(op);
+    active_region = nullptr;
+    if (st != xnn_status_success) return false;
+    slices_run.fetch_add(1, std::memory_order_relaxed);
+  }
+  return true;
+}
+
+}  // namespace
+
+const char* engine_name(MatmulEngine e) {
+  switch (e) {
+    case MatmulEngine::kAuto: return "auto";
+    case MatmulEngine::kNative: return "native";
+    case MatmulEngine::kXnnpack: return "xnnpack";
+  }
+  return "?";
+}
+
+bool xnnpack_ready() { return xnn_state().ready; }
+const char* xnnpack_status() { return xnn_state().status; }
+
+MatmulEngine resolve_engine(MatmulEngine requested) {
+  if (requested == MatmulEngine::kAuto) {
+    const char* env = std::getenv("TERRA_ENGINE");
+    requested = env && std::strcmp(env, "native") == 0 ? MatmulEngine::kNative : MatmulEngine::kXnnpack;
+  }
+  if (requested == MatmulEngine::kXnnpack && !xnnpack_ready()) return MatmulEngine::kNative;
+  return requested;
+}
+
+void plan_matmul(ArenaPlan& plan, MatmulScratch& s, uint64_t rows, uint64_t cols, int threads) {
+  if (s.engine != MatmulEngine::kXnnpack) {
+    plan.scratch(&s.widened, uint64_t(threads) * cols);
+    return;
+  }
+  // Also the native fallback's per-thread rows.
+  plan.scratch(&s.slice, std::max<uint64_t>(std::min(rows, slice_rows(cols)), uint64_t(threads)) * cols);
+  s.pack_bytes = std::max(s.pack_bytes, pack_bytes(rows, cols));
+  plan.scratch(&s.pack, (s.pack_bytes + sizeof(float) - 1) / sizeof(float));
+}
+
+void matmul_tokens(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, const MatmulScratch& s,
+                   const ThreadPool& pool) {
+  if (s.engine == MatmulEngine::kXnnpack && s.pack != nullptr && xnnpack_matmul(w, x, tokens, bias, y, s, pool)) return;
+  // No native scratch was planned on the XNNPACK path: its slice buffer holds threads × cols.
+  native_matmul(w, x, tokens, bias, y, s.widened ? s.widened : s.slice, pool);
+}
+
+int tokens_per_pass(MatmulEngine e) { return e == MatmulEngine::kXnnpack ? 64 : 16; }
+
+uint64_t xnnpack_slices_run() { return slices_run.load(std::memory_order_relaxed); }
 
 }  // namespace terra

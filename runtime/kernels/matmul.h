@@ -1,17 +1,54 @@
-// Y = X Wᵀ (+ bias) for a block of tokens at once (prefill, the encoder): each weight row is
-// read once and dotted with up to four token vectors per pass, so a prompt reads the weights
-// about tokens/4 times less often than decoding it token by token. Weights stay in place
-// (f16 rows are widened into per-thread scratch), so nothing is repacked or copied.
+// Y = X Wᵀ (+ bias) for a block of tokens at once (prefill, the encoder): the one batched product
+// of the runtime, called only from the layers' tokens() path. Two engines:
+//   native:  each weight row is read in place and dotted with up to four token vectors per pass
+//            (quantized and f16 rows are widened into per-thread scratch first);
+//   xnnpack: XNNPACK's f32 fully-connected operator (register-tiled GEMM on packed weights), one
+//            slice of output rows at a time: the slice is packed into session-planned memory (a
+//            non-f32 slice is first widened to f32 there), run for all tokens, and the memory
+//            reused for the next slice, so no second copy of the model is ever held.
 #pragma once
 
-#include "core/thread_pool.h"
+#include <cstddef>
+#include <cstdint>
+
+#include "core/arena_plan.h"
 #include "core/matrix.h"
+#include "core/thread_pool.h"
 
 namespace terra {
 
+enum class MatmulEngine : uint8_t { kAuto = 0, kNative = 1, kXnnpack = 2 };
+const char* engine_name(MatmulEngine e);
+// kAuto: TERRA_ENGINE=native|xnnpack when set (tests, comparisons), else XNNPACK when it runs on
+// this CPU. kXnnpack on a CPU XNNPACK does not support is native.
+MatmulEngine resolve_engine(MatmulEngine requested);
+
+// Initialises XNNPACK once per process (its allocations then come from the session's memory while
+// a product runs). False when the CPU is not supported; xnnpack_status() says why.
+bool xnnpack_ready();
+const char* xnnpack_status();
+
+struct MatmulScratch {
+  MatmulEngine engine = MatmulEngine::kNative;
+  float* widened = nullptr;  // native: [threads, cols]
+  float* slice = nullptr;    // xnnpack: [slice rows, cols]: a non-f32 slice widened to f32
+  float* pack = nullptr;     // xnnpack: what XNNPACK allocates for one slice's operator (packed weights)
+  uint64_t pack_bytes = 0;
+};
+
+// Requests the scratch for products with a [rows, cols] matrix (called for each shape a layer uses;
+// the requests share one buffer).
+void plan_matmul(ArenaPlan& plan, MatmulScratch& s, uint64_t rows, uint64_t cols, int threads);
+
 // y[t * w.rows + r] = w[r] · x[t * w.cols ..] + bias[r], for t < tokens.
-// scratch: pool.threads() * w.cols floats (used for f16 weights).
-void matmul_tokens(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, float* scratch,
+void matmul_tokens(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, const MatmulScratch& s,
                    const ThreadPool& pool);
+
+// Rows a caller should give one product when it can choose (a prompt's block, the FF's hidden
+// rows): enough that XNNPACK's packing of each slice is a small part of the work.
+int tokens_per_pass(MatmulEngine e);
+
+// Products the XNNPACK engine ran (slices), for tests that must know which path ran.
+uint64_t xnnpack_slices_run();
 
 }  // namespace terra

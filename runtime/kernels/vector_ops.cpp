@@ -17,8 +17,16 @@ const T* row(const MatrixRef& w, int64_t r) { return static_cast<const T*>(w.dat
 template <typename T, auto Dot, auto Dot4, auto Axpy>
 constexpr RowOps float_row_ops() {
   return {[](const MatrixRef& w, int64_t r, const float* x) { return (kernels().*Dot)(row<T>(w, r), x, len(w)); },
-          [](const MatrixRef& w, int64_t r, const float* x, float* out) {
-            (kernels().*Dot4)(row<T>(w, r), len(w), x, len(w), out);
+          [](const MatrixRef& w, int64_t r, int64_t count, const float* x, float* out) {
+            const KernelSet& k = kernels();
+            const size_t n = len(w);
+            int64_t i = 0;
+            for (; i + 4 <= count; i += 4) {
+              float four[4];
+              (k.*Dot4)(row<T>(w, r + i), n, x, n, four);
+              for (int j = 0; j < 4; ++j) out[i + j] += four[j];
+            }
+            for (; i < count; ++i) out[i] += (k.*Dot)(row<T>(w, r + i), x, n);
           },
           [](const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
             (kernels().*Axpy)(s, row<T>(w, r) + begin, y, size_t(n));
@@ -31,10 +39,10 @@ constexpr RowOps float_row_ops() {
 constexpr RowOps kF32Ops = float_row_ops<float, &KernelSet::dot_f32, &KernelSet::dot4_f32, &KernelSet::axpy_f32>();
 constexpr RowOps kF16Ops = float_row_ops<uint16_t, &KernelSet::dot_f16, &KernelSet::dot4_f16, &KernelSet::axpy_f16>();
 
-// The quantized kernels have no four-row product: four single rows.
+// The quantized kernels have no four-row product: single rows.
 template <float (*Dot)(const MatrixRef&, int64_t, const float*)>
-void dot4_by_rows(const MatrixRef& w, int64_t r, const float* x, float* out) {
-  for (int i = 0; i < 4; ++i) out[i] = Dot(w, r + i, x);
+void add_dots_by_rows(const MatrixRef& w, int64_t r, int64_t count, const float* x, float* out) {
+  for (int64_t i = 0; i < count; ++i) out[i] += Dot(w, r + i, x);
 }
 
 // int8: the kernels are unscaled; the row's scale is applied here.
@@ -42,7 +50,7 @@ float dot_i8(const MatrixRef& w, int64_t r, const float* x) {
   return kernels().dot_i8(w.i8_row(r), x, len(w)) * w.i8_scale(r);
 }
 const RowOps kI8Ops{
-    dot_i8, dot4_by_rows<dot_i8>,
+    dot_i8, add_dots_by_rows<dot_i8>,
     [](const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
       kernels().axpy_i8(s * w.i8_scale(r), w.i8_row(r) + begin, y, size_t(n));
     },
@@ -59,7 +67,7 @@ float dot_i4(const MatrixRef& w, int64_t r, const float* x) {
 void axpy_i4(const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
   kernels().axpy_i4(s, w.i4_row(r) + begin / 2, w.i4_scales(r) + begin / kInt4Block, y, size_t(n));
 }
-const RowOps kI4Ops{dot_i4, dot4_by_rows<dot_i4>, axpy_i4, [](const MatrixRef& w, int64_t r, float* out) {
+const RowOps kI4Ops{dot_i4, add_dots_by_rows<dot_i4>, axpy_i4, [](const MatrixRef& w, int64_t r, float* out) {
                       for (size_t i = 0; i < len(w); ++i) out[i] = 0.0f;
                       axpy_i4(w, r, 0, w.cols, 1.0f, out);
                     }};

@@ -17,8 +17,9 @@ inline float dot_f32(const float* a, const float* b, size_t n) { return kernels(
 // KernelSet: the one place where a weight dtype becomes kernel calls. Indexed by DType.
 struct RowOps {
   float (*dot)(const MatrixRef& w, int64_t row, const float* x);  // w[row] · x
-  // out[i] = w[row + i] · x for i < 4 (one load of x for four rows where the kernel set can).
-  void (*dot4)(const MatrixRef& w, int64_t row, const float* x, float* out);
+  // out[i] += w[row + i] · x for i < count: a block of rows against one vector in one call (the
+  // multiplicative-conv taps), four rows per load of x where the kernel set can.
+  void (*add_dots)(const MatrixRef& w, int64_t row, int64_t count, const float* x, float* out);
   // y[0..n) += s * w[row][begin..begin+n); for int4, begin and n are multiples of 32.
   void (*axpy)(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y);
   void (*widen)(const MatrixRef& w, int64_t row, float* out);  // out = w[row] as f32

@@ -29,7 +29,9 @@ void DenseAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
   plan.scratch(&s_.normed, block * d);
   plan.scratch(&s_.q, block * kw);
   plan.scratch(&s_.context, block * vw);
-  plan.scratch(&s_.widened, uint64_t(limits.threads) * std::max(d, vw));
+  plan_matmul(plan, s_.mm, kw, d, limits.threads);  // q, k
+  plan_matmul(plan, s_.mm, vw, d, limits.threads);  // v
+  plan_matmul(plan, s_.mm, d, vw, limits.threads);  // o
 }
 
 void DenseAttentionLayer::step(const float* x, int pos, float* out, const ThreadPool& pool) {
@@ -47,14 +49,14 @@ void DenseAttentionLayer::tokens(const float* x, int n, int pos0, float* out, co
   // attends: causally over the cache, or (encoder) over the whole input.
   const KVCache& keys = causal_ ? cache_ : s_.kv;
   const int64_t first = causal_ ? pos0 : 0;
-  matmul_tokens(w_.q.w, s_.normed, n, w_.q.bias, s_.q, s_.widened, pool);
-  matmul_tokens(w_.k.w, s_.normed, n, w_.k.bias, keys.k + first * kw, s_.widened, pool);
-  matmul_tokens(w_.v.w, s_.normed, n, w_.v.bias, keys.v + first * vw, s_.widened, pool);
+  matmul_tokens(w_.q.w, s_.normed, n, w_.q.bias, s_.q, s_.mm, pool);
+  matmul_tokens(w_.k.w, s_.normed, n, w_.k.bias, keys.k + first * kw, s_.mm, pool);
+  matmul_tokens(w_.v.w, s_.normed, n, w_.v.bias, keys.v + first * vw, s_.mm, pool);
   for (int t = 0; t < n; ++t) {
     attend(s_.q + t * kw, keys, causal_ ? pos0 + t + 1 : n, c_.n_heads, c_.key_dim(), c_.value_dim(), s_.attn.scores,
            s_.context + t * vw);
   }
-  matmul_tokens(w_.o.w, s_.context, n, w_.o.bias, out, s_.widened, pool);
+  matmul_tokens(w_.o.w, s_.context, n, w_.o.bias, out, s_.mm, pool);
 }
 
 void MultConvAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {

@@ -33,13 +33,7 @@ void conv_modules(void* p, size_t begin, size_t end) {
         if (src < 0 || src >= j.modules) continue;  // zero padding at the module edges
         const float* u = j.rows[dt] + int64_t(src) * M;
         const int64_t tap = int64_t(dt * kw + ds) * M;
-        int o = 0;
-        for (; o + 4 <= M; o += 4) {  // four outputs per pass over u
-          float four[4];
-          ops.dot4(j.w->kernel, tap + o, u, four);
-          for (int i = 0; i < 4; ++i) out[o + i] += four[i];
-        }
-        for (; o < M; ++o) out[o] += ops.dot(j.w->kernel, tap + o, u);
+        ops.add_dots(j.w->kernel, tap, M, u, out);  // the tap's M outputs, four per pass over u
       }
     }
   }

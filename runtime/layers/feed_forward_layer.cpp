@@ -18,11 +18,13 @@ void FeedForwardLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
     plan.scratch(&sparse_.active, uint64_t(c_.ff_blocks()));
     plan.scratch(&sparse_.selected, uint64_t(c_.ff_blocks()));
   } else {
-    const uint64_t chunk = uint64_t(std::min(limits.block, kChunk));
+    chunk_ = std::min(limits.block, tokens_per_pass(s_.mm.engine));
+    const uint64_t chunk = uint64_t(chunk_);
     plan.scratch(&s_.ff.dense.hidden, f);
     plan.scratch(&s_.normed, chunk * d);
     plan.scratch(&s_.hidden, chunk * f);
-    plan.scratch(&s_.widened, uint64_t(limits.threads) * std::max(d, f));
+    plan_matmul(plan, s_.mm, f, d, limits.threads);  // w1
+    plan_matmul(plan, s_.mm, d, f, limits.threads);  // w2
   }
   if (w_.has_sru) {
     if (decoder_) {
@@ -47,14 +49,14 @@ void FeedForwardLayer::tokens(const float* x, int n, int pos0, float* out, const
     for (int t = 0; t < n; ++t) step(x + t * d, pos0 + t, out + t * d, pool);
     return;
   }
-  for (int t0 = 0; t0 < n; t0 += kChunk) {
-    const int m = std::min(kChunk, n - t0);
+  for (int t0 = 0; t0 < n; t0 += chunk_) {
+    const int m = std::min(chunk_, n - t0);
     for (int t = 0; t < m; ++t) {
       layer_norm(x + (t0 + t) * d, w_.norm.scale, w_.norm.bias, c_.layernorm_eps, size_t(d), s_.normed + t * d);
     }
-    matmul_tokens(w_.w1.w, s_.normed, m, w_.w1.bias, s_.hidden, s_.widened, pool);
+    matmul_tokens(w_.w1.w, s_.normed, m, w_.w1.bias, s_.hidden, s_.mm, pool);
     activate_inplace(w_.activation, s_.hidden, size_t(m) * size_t(c_.d_ff));
-    matmul_tokens(w_.w2.w, s_.hidden, m, w_.w2.bias, out + t0 * d, s_.widened, pool);
+    matmul_tokens(w_.w2.w, s_.hidden, m, w_.w2.bias, out + t0 * d, s_.mm, pool);
   }
   for (int t = 0; w_.has_sru && t < n; ++t) {  // the recurrence runs in order
     sru_branch_step(w_.sru, x + t * d, c_.layernorm_eps, sru_state_, s_.ff.sru, s_.ff.branch, pool);

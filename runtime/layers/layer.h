@@ -12,6 +12,7 @@
 
 #include "core/arena_plan.h"
 #include "core/thread_pool.h"
+#include "kernels/matmul.h"
 #include "layers/attention_dense.h"
 #include "layers/feed_forward.h"
 #include "model/config.h"
@@ -27,7 +28,7 @@ struct LayerScratch {
   float* context = nullptr;  // [n, heads * dv]
   KVCache kv;                // the encoder's keys and values of the whole input
   float* hidden = nullptr;   // [chunk, d_ff]: the dense FF's hidden rows
-  float* widened = nullptr;  // [threads, widest row]: quantized and f16 rows widened for matmul_tokens
+  MatmulScratch mm;          // the batched products' (kernels/matmul.h); its engine is the session's
 };
 
 // How much a layer must plan for.
