@@ -4,10 +4,25 @@
 #pragma once
 
 #include <cstddef>
+#include <array>
 #include <cstdint>
 #include <vector>
 
 namespace terra {
+
+struct MatrixRef;
+
+// One weight dtype's operations on a row, in one kernel set (kernels/row_ops.h builds them): the
+// one place where a weight dtype becomes kernel calls. Reached through row_ops() (vector_ops.h).
+struct RowOps {
+  float (*dot)(const MatrixRef& w, int64_t row, const float* x);  // w[row] · x
+  // out[i] += w[row + i] · x for i < count: a block of rows against one vector in one call (the
+  // multiplicative-conv taps), four rows per load of x where the kernel set can.
+  void (*add_dots)(const MatrixRef& w, int64_t row, int64_t count, const float* x, float* out);
+  // y[0..n) += s * w[row][begin..begin+n); for int4, begin and n are multiples of 32.
+  void (*axpy)(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y);
+  void (*widen)(const MatrixRef& w, int64_t row, float* out);  // out = w[row] as f32
+};
 
 struct KernelSet {
   const char* name;
@@ -26,6 +41,7 @@ struct KernelSet {
   float (*dot_i4)(const uint8_t* w, const uint16_t* scales, const float* x, size_t n);
   void (*axpy_i8)(float a, const int8_t* w, float* y, size_t n);                           // y += a * w
   void (*axpy_i4)(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t n);  // y += a * w
+  std::array<RowOps, 4> rows;  // per DType: whole-row operations on a MatrixRef
 };
 
 const KernelSet& kernels();

@@ -2,6 +2,9 @@
 // against it.
 #include "core/dtype.h"
 #include "kernels/kernel_set.h"
+#include "kernels/row_ops.h"
+
+#include <type_traits>
 
 namespace terra {
 
@@ -89,9 +92,37 @@ void axpy_i4(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t
   }
 }
 
+// The body RowOpsOf builds the scalar set's row operations from.
+struct ScalarBody {
+  template <typename T>
+  static float dot(const T* w, const float* x, size_t n) {
+    if constexpr (std::is_same_v<T, float>) {
+      return dot_f32(w, x, n);
+    } else {
+      return terra::dot<T>(w, x, n);
+    }
+  }
+  template <typename T>
+  static void dot4(const T* w, size_t stride, const float* x, size_t n, float* out) {
+    for (int r = 0; r < 4; ++r) out[r] = dot<T>(w + r * stride, x, n);
+  }
+  template <typename T>
+  static void axpy(float a, const T* w, float* y, size_t n) {
+    terra::axpy<T>(a, w, y, n);
+  }
+  static float dot_i4(const uint8_t* w, const uint16_t* scales, const float* x, size_t n) {
+    return terra::dot_i4(w, scales, x, n);
+  }
+  static void axpy_i4(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t n) {
+    terra::axpy_i4(a, w, scales, y, n);
+  }
+  template <typename T>
+  static float widen(T v) { return terra::widen(v); }
+};
+
 const KernelSet kScalar{"scalar",         dot_f32,     dot<uint16_t>, dot4<float, dot_f32>, dot4<uint16_t, dot<uint16_t>>,
                         axpy<float>,      axpy<uint16_t>, sum_f32,    dot<int8_t>,           dot_i4,
-                        axpy<int8_t>,     axpy_i4};
+                        axpy<int8_t>,     axpy_i4,        RowOpsOf<ScalarBody>::table()};
 
 }  // namespace
 

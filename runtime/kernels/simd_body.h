@@ -16,6 +16,7 @@
 #include <cstdint>
 
 #include "kernels/kernel_set.h"
+#include "kernels/row_ops.h"
 
 namespace terra {
 
@@ -113,9 +114,13 @@ struct SimdKernels {
     }
   }
 
+  template <typename T>
+  static float widen(T v) { return S::scalar(v); }
+
   static constexpr KernelSet make(const char* name) {
-    return {name,           dot<float>,  dot<uint16_t>, dot4<float>, dot4<uint16_t>, axpy<float>,
-            axpy<uint16_t>, sum,         dot<int8_t>,   dot_i4,      axpy<int8_t>,   axpy_i4};
+    return {name,           dot<float>, dot<uint16_t>, dot4<float>, dot4<uint16_t>, axpy<float>,
+            axpy<uint16_t>, sum,        dot<int8_t>,   dot_i4,      axpy<int8_t>,   axpy_i4,
+            RowOpsOf<SimdKernels>::table()};
   }
 };
 

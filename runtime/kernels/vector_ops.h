@@ -13,19 +13,8 @@ namespace terra {
 
 inline float dot_f32(const float* a, const float* b, size_t n) { return kernels().dot_f32(a, b, n); }
 
-// One weight dtype's operations on a row (ggml's type_traits_cpu), through the run-time chosen
-// KernelSet: the one place where a weight dtype becomes kernel calls. Indexed by DType.
-struct RowOps {
-  float (*dot)(const MatrixRef& w, int64_t row, const float* x);  // w[row] · x
-  // out[i] += w[row + i] · x for i < count: a block of rows against one vector in one call (the
-  // multiplicative-conv taps), four rows per load of x where the kernel set can.
-  void (*add_dots)(const MatrixRef& w, int64_t row, int64_t count, const float* x, float* out);
-  // y[0..n) += s * w[row][begin..begin+n); for int4, begin and n are multiples of 32.
-  void (*axpy)(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y);
-  void (*widen)(const MatrixRef& w, int64_t row, float* out);  // out = w[row] as f32
-};
-extern const RowOps kRowOps[4];
-inline const RowOps& row_ops(DType t) { return kRowOps[static_cast<size_t>(t)]; }
+// The chosen kernel set's operations on a row of this dtype (kernel_set.h, RowOps).
+inline const RowOps& row_ops(DType t) { return kernels().rows[static_cast<size_t>(t)]; }
 
 inline float dot_row(const MatrixRef& w, int64_t row, const float* x) { return row_ops(w.dtype).dot(w, row, x); }
 inline void axpy_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y) {

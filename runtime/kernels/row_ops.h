@@ -1,0 +1,88 @@
+// One kernel set's operations on a weight row, per dtype (ggml's type_traits_cpu, one table per
+// instruction set): built from a kernel body K (simd_body.h's SimdKernels, or scalar.cpp's), so a
+// row operation is one call into code compiled for that instruction set. Templates only, for the
+// reason simd_body.h gives. K provides dot<T>, dot4<T>, axpy<T> (T = float, uint16_t f16, int8_t),
+// dot_i4, axpy_i4 and widen(T) (one weight as f32).
+#pragma once
+
+#include <array>
+#include <cstddef>
+#include <cstdint>
+
+#include "core/matrix.h"
+#include "core/quant.h"
+#include "kernels/kernel_set.h"
+
+namespace terra {
+
+template <typename K>
+struct RowOpsOf {
+  static size_t len(const MatrixRef& w) { return size_t(w.cols); }
+  template <typename T>
+  static const T* row(const MatrixRef& w, int64_t r) { return static_cast<const T*>(w.data) + r * w.cols; }
+
+  // f32 and f16: the kernels read the row as it is.
+  template <typename T>
+  static float dot(const MatrixRef& w, int64_t r, const float* x) { return K::template dot<T>(row<T>(w, r), x, len(w)); }
+  template <typename T>
+  static void add_dots(const MatrixRef& w, int64_t r, int64_t count, const float* x, float* out) {
+    const size_t n = len(w);
+    int64_t i = 0;
+    for (; i + 4 <= count; i += 4) {  // four rows per load of x
+      float four[4];
+      K::template dot4<T>(row<T>(w, r + i), n, x, n, four);
+      for (int j = 0; j < 4; ++j) out[i + j] += four[j];
+    }
+    for (; i < count; ++i) out[i] += K::template dot<T>(row<T>(w, r + i), x, n);
+  }
+  template <typename T>
+  static void axpy(const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
+    K::template axpy<T>(s, row<T>(w, r) + begin, y, size_t(n));
+  }
+  template <typename T>
+  static void widen(const MatrixRef& w, int64_t r, float* out) {
+    const T* v = row<T>(w, r);
+    for (size_t i = 0; i < len(w); ++i) out[i] = K::widen(v[i]);
+  }
+
+  // int8: the kernels are unscaled; the row's scale is applied here.
+  static float dot_i8(const MatrixRef& w, int64_t r, const float* x) {
+    return K::template dot<int8_t>(w.i8_row(r), x, len(w)) * w.i8_scale(r);
+  }
+  static void axpy_i8(const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
+    K::template axpy<int8_t>(s * w.i8_scale(r), w.i8_row(r) + begin, y, size_t(n));
+  }
+  static void widen_i8(const MatrixRef& w, int64_t r, float* out) {
+    const int8_t* v = w.i8_row(r);
+    const float scale = w.i8_scale(r);
+    for (size_t i = 0; i < len(w); ++i) out[i] = float(v[i]) * scale;
+  }
+
+  // int4: each block's f16 scale is applied inside the kernels.
+  static float dot_i4(const MatrixRef& w, int64_t r, const float* x) {
+    return K::dot_i4(w.i4_row(r), w.i4_scales(r), x, len(w));
+  }
+  static void axpy_i4(const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
+    K::axpy_i4(s, w.i4_row(r) + begin / 2, w.i4_scales(r) + begin / kInt4Block, y, size_t(n));
+  }
+  static void widen_i4(const MatrixRef& w, int64_t r, float* out) {
+    for (size_t i = 0; i < len(w); ++i) out[i] = 0.0f;
+    axpy_i4(w, r, 0, w.cols, 1.0f, out);
+  }
+
+  // The quantized kernels have no four-row product: single rows.
+  template <float (*Dot)(const MatrixRef&, int64_t, const float*)>
+  static void add_dots_by_rows(const MatrixRef& w, int64_t r, int64_t count, const float* x, float* out) {
+    for (int64_t i = 0; i < count; ++i) out[i] += Dot(w, r + i, x);
+  }
+
+  // Indexed by DType: f32, f16, int8, int4.
+  static constexpr std::array<RowOps, 4> table() {
+    return {{{dot<float>, add_dots<float>, axpy<float>, widen<float>},
+             {dot<uint16_t>, add_dots<uint16_t>, axpy<uint16_t>, widen<uint16_t>},
+             {dot_i8, add_dots_by_rows<dot_i8>, axpy_i8, widen_i8},
+             {dot_i4, add_dots_by_rows<dot_i4>, axpy_i4, widen_i4}}};
+  }
+};
+
+}  // namespace terra
