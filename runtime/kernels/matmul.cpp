@@ -60,9 +60,9 @@ void native_matmul(const MatrixRef& w, const float* x, int tokens, const float* 
 
 // ---- XNNPACK ----
 
-// Output rows per slice: about 4 MiB of f32 weights, so packing one slice is a small step and the
+// Output rows per slice: about 2 MiB of f32 weights, so packing one slice is a small step and the
 // memory it needs stays small whatever the matrix.
-constexpr uint64_t kSliceBytes = uint64_t(4) << 20;
+constexpr uint64_t kSliceBytes = uint64_t(2) << 20;
 constexpr uint64_t kSmallProduct = uint64_t(1) << 20;  // multiply-adds
 uint64_t slice_rows(uint64_t cols) { return std::max<uint64_t>(16, kSliceBytes / (cols * sizeof(float))); }
 // XNNPACK's packed copy of a slice (rows and columns rounded up to its tile sizes, the bias beside
@@ -143,43 +143,67 @@ const XnnState& xnn_state() {
 
 std::atomic<uint64_t> slices_run{0};
 
-struct WidenJob {
+// Each thread runs its own share of the output rows, slice by slice, on the calling thread of
+// XNNPACK (no pool): packing, XNNPACK's serial step, is then parallel too, and every pool
+// dispatch is ours.
+struct XnnJob {
   const MatrixRef* w;
-  int64_t first;
-  float* out;
+  const float* x;
+  int tokens;
+  const float* bias;
+  float* y;
+  const MatmulScratch* s;
+  size_t parts;
+  std::atomic<bool> failed{false};
 };
-void widen_rows(void* p, size_t begin, size_t end) {
-  const auto& j = *static_cast<WidenJob*>(p);
-  for (size_t r = begin; r < end; ++r) copy_row(*j.w, j.first + int64_t(r), j.out + r * size_t(j.w->cols));
+
+void xnn_part(void* p, size_t part, size_t /*end*/) {
+  auto& j = *static_cast<XnnJob*>(p);
+  const MatrixRef& w = *j.w;
+  const uint64_t rows = uint64_t(w.rows), cols = uint64_t(w.cols), step = slice_rows(cols);
+  const uint64_t begin = rows * part / j.parts, end = rows * (part + 1) / j.parts;
+  const float inf = std::numeric_limits<float>::infinity();
+  float* slice = j.s->slice + part * std::min(rows, step) * cols;
+  uint8_t* pack = reinterpret_cast<uint8_t*>(j.s->pack) + part * j.s->pack_bytes;
+  for (uint64_t r0 = begin; r0 < end; r0 += step) {
+    const uint64_t m = std::min(step, end - r0);
+    const float* kernel = w.f32_row(int64_t(r0));
+    if (w.dtype != DType::kF32) {
+      for (uint64_t r = 0; r < m; ++r) copy_row(w, int64_t(r0 + r), slice + r * cols);
+      kernel = slice;
+    }
+    Region region{pack, size_t(j.s->pack_bytes), 0};
+    active_region = &region;
+    xnn_operator_t op = nullptr;
+    xnn_status st = xnn_create_fully_connected_nc_f32(size_t(cols), size_t(m), size_t(cols), size_t(rows), kernel,
+                                                      j.bias ? j.bias + r0 : nullptr, -inf, inf, 0, &op);
+    if (st == xnn_status_success) st = xnn_setup_fully_connected_nc_f32(op, size_t(j.tokens), j.x, j.y + r0, nullptr);
+    if (st == xnn_status_success) st = xnn_run_operator(op, nullptr);
+    if (op) xnn_delete_operator(op);
+    active_region = nullptr;
+    if (st != xnn_status_success) {
+      j.failed.store(true);
+      return;
+    }
+    slices_run.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 // False when XNNPACK refused (the caller then runs the native path).
 bool xnnpack_matmul(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, const MatmulScratch& s,
                     const ThreadPool& pool) {
-  const uint64_t rows = uint64_t(w.rows), cols = uint64_t(w.cols), step = slice_rows(cols);
-  const float inf = std::numeric_limits<float>::infinity();
+  XnnJob job;
+  job.w = &w;
+  job.x = x;
+  job.tokens = tokens;
+  job.bias = bias;
+  job.y = y;
+  job.s = &s;
   // A small product runs on the calling thread: waking the pool costs more than it saves.
-  pthreadpool_t threads = rows * cols * uint64_t(tokens) < kSmallProduct ? nullptr : pool.handle();
-  for (uint64_t r0 = 0; r0 < rows; r0 += step) {
-    const uint64_t m = std::min(step, rows - r0);
-    const float* kernel = w.dtype == DType::kF32 ? w.f32_row(int64_t(r0)) : s.slice;
-    if (w.dtype != DType::kF32) {
-      WidenJob job{&w, int64_t(r0), s.slice};
-      pool.parallel_for(size_t(m), 16, widen_rows, &job);
-    }
-    Region region{reinterpret_cast<uint8_t*>(s.pack), size_t(s.pack_bytes), 0};
-    active_region = &region;
-    xnn_operator_t op = nullptr;
-    xnn_status st = xnn_create_fully_connected_nc_f32(size_t(cols), size_t(m), size_t(cols), size_t(rows), kernel,
-                                                      bias ? bias + r0 : nullptr, -inf, inf, 0, &op);
-    if (st == xnn_status_success) st = xnn_setup_fully_connected_nc_f32(op, size_t(tokens), x, y + r0, threads);
-    if (st == xnn_status_success) st = xnn_run_operator(op, threads);
-    if (op) xnn_delete_operator(op);
-    active_region = nullptr;
-    if (st != xnn_status_success) return false;
-    slices_run.fetch_add(1, std::memory_order_relaxed);
-  }
-  return true;
+  job.parts = uint64_t(w.rows) * uint64_t(w.cols) * uint64_t(tokens) < kSmallProduct ? 1 : s.parts;
+  job.parts = std::min<size_t>(job.parts, size_t(w.rows));
+  pool.parallel_for(job.parts, 1, xnn_part, &job);
+  return !job.failed.load();
 }
 
 }  // namespace
@@ -210,10 +234,12 @@ void plan_matmul(ArenaPlan& plan, MatmulScratch& s, uint64_t rows, uint64_t cols
     plan.scratch(&s.widened, uint64_t(threads) * cols);
     return;
   }
-  // Also the native fallback's per-thread rows.
-  plan.scratch(&s.slice, std::max<uint64_t>(std::min(rows, slice_rows(cols)), uint64_t(threads)) * cols);
-  s.pack_bytes = std::max(s.pack_bytes, pack_bytes(rows, cols));
-  plan.scratch(&s.pack, (s.pack_bytes + sizeof(float) - 1) / sizeof(float));
+  // One slice and one packing region per thread; the slices are also the native fallback's rows.
+  const uint64_t t = uint64_t(threads);
+  s.parts = size_t(threads);
+  plan.scratch(&s.slice, t * std::max<uint64_t>(std::min(rows, slice_rows(cols)), 1) * cols);
+  s.pack_bytes = std::max(s.pack_bytes, (pack_bytes(rows, cols) + 63) / 64 * 64);
+  plan.scratch(&s.pack, t * s.pack_bytes / sizeof(float));
 }
 
 void matmul_tokens(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, const MatmulScratch& s,
@@ -223,7 +249,7 @@ void matmul_tokens(const MatrixRef& w, const float* x, int tokens, const float* 
   native_matmul(w, x, tokens, bias, y, s.widened ? s.widened : s.slice, pool);
 }
 
-int tokens_per_pass(MatmulEngine e) { return e == MatmulEngine::kXnnpack ? 64 : 16; }
+int tokens_per_pass(MatmulEngine e) { return e == MatmulEngine::kXnnpack ? 128 : 16; }
 
 uint64_t xnnpack_slices_run() { return slices_run.load(std::memory_order_relaxed); }
 

@@ -32,8 +32,9 @@ struct MatmulScratch {
   MatmulEngine engine = MatmulEngine::kNative;
   float* widened = nullptr;  // native: [threads, cols]
   float* slice = nullptr;    // xnnpack: [slice rows, cols]: a non-f32 slice widened to f32
-  float* pack = nullptr;     // xnnpack: what XNNPACK allocates for one slice's operator (packed weights)
-  uint64_t pack_bytes = 0;
+  float* pack = nullptr;     // xnnpack: per thread, what XNNPACK allocates for one slice's operator
+  uint64_t pack_bytes = 0;   // per thread
+  size_t parts = 1;          // threads the slices are shared among
 };
 
 // Requests the scratch for products with a [rows, cols] matrix (called for each shape a layer uses;
