@@ -16,25 +16,28 @@ namespace terra {
 
 namespace {
 
-// ---- native ----
-
-struct NativeJob {
+// One product, split into `parts` contiguous ranges of output rows (one per task), on either engine.
+struct Product {
   const MatrixRef* w;
   const float* x;
   int tokens;
   const float* bias;
   float* y;
-  float* scratch;
+  const MatmulScratch* s;
   size_t parts;
+  std::atomic<bool> failed{false};  // XNNPACK refused a slice
 };
+
+// ---- native ----
 
 // Part i of `parts` owns a contiguous range of rows and scratch slot i.
 void rows_part(void* p, size_t part, size_t /*end*/) {
-  const auto& j = *static_cast<NativeJob*>(p);
+  const auto& j = *static_cast<Product*>(p);
   const KernelSet& k = kernels();
   const size_t rows = size_t(j.w->rows), cols = size_t(j.w->cols);
   const size_t begin = rows * part / j.parts, end = rows * (part + 1) / j.parts;
-  float* widened = j.scratch + part * cols;
+  // No native scratch is planned on the XNNPACK path: its slices hold threads × cols.
+  float* widened = (j.s->widened ? j.s->widened : j.s->slice) + part * cols;
   for (size_t r = begin; r < end; ++r) {
     const float* row = j.w->f32_row(int64_t(r));
     if (j.w->dtype != DType::kF32) {  // widened once, then shared by every token of the block
@@ -52,9 +55,8 @@ void rows_part(void* p, size_t part, size_t /*end*/) {
   }
 }
 
-void native_matmul(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, float* scratch,
-                   const ThreadPool& pool) {
-  NativeJob job{&w, x, tokens, bias, y, scratch, pool.threads()};
+void native_matmul(Product& job, const ThreadPool& pool) {
+  job.parts = pool.threads();
   pool.parallel_for(job.parts, 1, rows_part, &job);
 }
 
@@ -146,19 +148,8 @@ std::atomic<uint64_t> slices_run{0};
 // Each thread runs its own share of the output rows, slice by slice, on the calling thread of
 // XNNPACK (no pool): packing, XNNPACK's serial step, is then parallel too, and every pool
 // dispatch is ours.
-struct XnnJob {
-  const MatrixRef* w;
-  const float* x;
-  int tokens;
-  const float* bias;
-  float* y;
-  const MatmulScratch* s;
-  size_t parts;
-  std::atomic<bool> failed{false};
-};
-
 void xnn_part(void* p, size_t part, size_t /*end*/) {
-  auto& j = *static_cast<XnnJob*>(p);
+  auto& j = *static_cast<Product*>(p);
   const MatrixRef& w = *j.w;
   const uint64_t rows = uint64_t(w.rows), cols = uint64_t(w.cols), step = slice_rows(cols);
   const uint64_t begin = rows * part / j.parts, end = rows * (part + 1) / j.parts;
@@ -190,17 +181,10 @@ void xnn_part(void* p, size_t part, size_t /*end*/) {
 }
 
 // False when XNNPACK refused (the caller then runs the native path).
-bool xnnpack_matmul(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, const MatmulScratch& s,
-                    const ThreadPool& pool) {
-  XnnJob job;
-  job.w = &w;
-  job.x = x;
-  job.tokens = tokens;
-  job.bias = bias;
-  job.y = y;
-  job.s = &s;
+bool xnnpack_matmul(Product& job, const ThreadPool& pool) {
+  const MatrixRef& w = *job.w;
   // A small product runs on the calling thread: waking the pool costs more than it saves.
-  job.parts = uint64_t(w.rows) * uint64_t(w.cols) * uint64_t(tokens) < kSmallProduct ? 1 : s.parts;
+  job.parts = uint64_t(w.rows) * uint64_t(w.cols) * uint64_t(job.tokens) < kSmallProduct ? 1 : job.s->parts;
   job.parts = std::min<size_t>(job.parts, size_t(w.rows));
   pool.parallel_for(job.parts, 1, xnn_part, &job);
   return !job.failed.load();
@@ -244,9 +228,9 @@ void plan_matmul(ArenaPlan& plan, MatmulScratch& s, uint64_t rows, uint64_t cols
 
 void matmul_tokens(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, const MatmulScratch& s,
                    const ThreadPool& pool) {
-  if (s.engine == MatmulEngine::kXnnpack && s.pack != nullptr && xnnpack_matmul(w, x, tokens, bias, y, s, pool)) return;
-  // No native scratch was planned on the XNNPACK path: its slice buffer holds threads × cols.
-  native_matmul(w, x, tokens, bias, y, s.widened ? s.widened : s.slice, pool);
+  Product job{&w, x, tokens, bias, y, &s, 1};
+  if (s.engine == MatmulEngine::kXnnpack && s.pack != nullptr && xnnpack_matmul(job, pool)) return;
+  native_matmul(job, pool);
 }
 
 int tokens_per_pass(MatmulEngine e) { return e == MatmulEngine::kXnnpack ? 128 : 16; }
