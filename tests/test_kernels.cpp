@@ -98,6 +98,22 @@ TEST_CASE("every kernel set matches double precision and the scalar path", "[ker
   std::printf(" (in use: %s)\n", kernels().name);
 }
 
+TEST_CASE("the FMA probe's burst counts the multiply-adds it does, in every kernel set", "[kernels]") {
+  for (const KernelSet* k : available_kernel_sets()) {
+    INFO(k->name);
+    float sink = 0;
+    const uint64_t once = k->fma_burst(1000, &sink);
+    const uint64_t twice = k->fma_burst(2000, &sink);
+    REQUIRE(once % 2000 == 0);
+    CHECK(twice == 2 * once);
+    // Every lane of every chain starts within 1.02 of 1 and moves toward the fixed point c/(1-m) of x*m + c
+    // (about 0.987 with m = 0.999999 rounded to a float): each stays within [0.98, 1.02], so does their mean.
+    const double lanes = double(once) / 2000;
+    CHECK(sink >= 2 * lanes * 0.98);
+    CHECK(sink <= 2 * lanes * 1.02);
+  }
+}
+
 TEST_CASE("matvec on 1 and 2 threads equals the row-by-row dot products", "[kernels]") {
   const int64_t rows = 203, cols = 77;
   auto w = random_vector(size_t(rows * cols), 3), x = random_vector(size_t(cols), 4), bias = random_vector(size_t(rows), 5);

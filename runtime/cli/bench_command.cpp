@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "bench/bandwidth_probe.h"
+#include "bench/fma_probe.h"
 #include "decoder/session.h"
 #include "runner/generator.h"
 #include "tokenizer/tokenizer.h"
@@ -73,7 +74,11 @@ int run_bench(const BenchArgs& a) {
   std::unique_ptr<BandwidthProbe> probe;
   size_t rss_before_probe = 0;
   std::vector<double> ttft_ms, prefill_tps, decode_tps, ms_per_token, probe_gbps, ratios;
+  std::vector<double> prompt_gflops, fma_gflops, compute_ratios;
   const Footprint fp = weight_footprint(model.value()->file());
+  // The weight products of the prompt (and the encoder's input), 2 flops per multiply-add.
+  const double prompt_flops =
+      2.0 * (double(fp.prompt_macs_per_token) * a.prompt_len + double(fp.input_macs_per_token) * input_len);
   for (int r = -a.warmup; r < a.repeat; ++r) {
     const bool timed = r >= 0;
     if (timed) std::fprintf(stderr, "\rbench: repeat %d/%d ...", r + 1, a.repeat);
@@ -85,7 +90,10 @@ int run_bench(const BenchArgs& a) {
       if (!created.ok()) return fail(created.status());
       probe = std::move(created).value();
     }
-    if (probe && timed) probe_gbps.push_back(probe->measure(3));  // right before the decode it is compared with
+    if (probe && timed) {
+      probe_gbps.push_back(probe->measure(3));  // right before the decode it is compared with
+      fma_gflops.push_back(measure_fma_peak(s.pool()));
+    }
     GenerationStats run;
     Status st = generator.value()->run(request, nullptr, nullptr, &run);
     if (!st.ok()) return fail(st);
@@ -93,6 +101,8 @@ int run_bench(const BenchArgs& a) {
     const double first_token = run.encode_seconds + run.prefill_seconds;
     ttft_ms.push_back(first_token * 1e3);
     prefill_tps.push_back(a.prompt_len / first_token);
+    prompt_gflops.push_back(prompt_flops / first_token / 1e9);
+    if (probe) compute_ratios.push_back(prompt_gflops.back() / fma_gflops.back());
     decode_tps.push_back(a.gen_len / run.decode_seconds);
     ms_per_token.push_back(run.decode_seconds * 1e3 / a.gen_len);
     if (probe) ratios.push_back(double(fp.weight_bytes_per_token) * decode_tps.back() / 1e9 / probe_gbps.back());
@@ -109,29 +119,33 @@ int run_bench(const BenchArgs& a) {
   // cancel; its median is reported.
   const double probe_median = probe_gbps.empty() ? 0 : stats(probe_gbps).median;
   const double ratio = ratios.empty() ? 0 : stats(ratios).median;
+  const double gflops = stats(prompt_gflops).median;
+  const double fma_peak = fma_gflops.empty() ? 0 : stats(fma_gflops).median;
+  const double compute_ratio = compute_ratios.empty() ? 0 : stats(compute_ratios).median;
   const double file_mib = double(model.value()->file().file_size()) / (1 << 20);
   const double arena_mib = double(s.arena_bytes()) / (1 << 20);
 
   if (a.json) {
     std::printf(
         "{\"model\": \"%s\", \"threads\": %d, \"prompt_len\": %d, \"gen_len\": %d, \"repeat\": %d, "
-        "\"load_ms\": %.2f, \"ttft_ms\": %.3f, \"prefill_tokens_per_s\": %.3f, "
+        "\"load_ms\": %.2f, \"ttft_ms\": %.3f, \"prefill_tokens_per_s\": %.3f, \"prefill_gflops\": %.2f, "
+        "\"fma_peak_gflops\": %.2f, \"compute_ratio\": %.4f, "
         "\"decode_tokens_per_s\": {\"median\": %.4f, \"min\": %.4f, \"max\": %.4f}, \"ms_per_token\": %.4f, "
         "\"weight_bytes_per_token\": %llu, \"effective_gbps\": %.3f, \"probe_gbps\": %.3f, "
         "\"bandwidth_ratio\": %.4f, \"peak_rss_mib\": %.1f, \"file_mib\": %.1f, \"arena_mib\": %.1f, "
         "\"kernels\": \"%s\", \"engine\": \"%s\", \"pinned_threads\": %zu}\n",
-        a.model_path.c_str(), a.threads, a.prompt_len, a.gen_len, a.repeat, load_ms, ttft.median, pre.median,
-        decode.median, decode.min, decode.max, ms.median, (unsigned long long)fp.weight_bytes_per_token,
+        a.model_path.c_str(), a.threads, a.prompt_len, a.gen_len, a.repeat, load_ms, ttft.median, pre.median, gflops,
+        fma_peak, compute_ratio, decode.median, decode.min, decode.max, ms.median, (unsigned long long)fp.weight_bytes_per_token,
         effective_gbps, probe_median, ratio, rss_mib, file_mib, arena_mib, kernels().name, engine_name(s.engine()),
         s.pinned_threads());
     return 0;
   }
-  std::printf("| model | threads | load ms | TTFT ms (P=%d) | prefill tok/s | decode tok/s (median [min, max], %d runs) "
+  std::printf("| model | threads | load ms | TTFT ms (P=%d) | prefill tok/s | prefill GFLOP/s (of FMA peak) | decode tok/s (median [min, max], %d runs) "
               "| ms/token | MB/token | effective GB/s | probe GB/s | ratio | peak RSS MiB |\n",
               a.prompt_len, a.repeat);
-  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|\n");
-  std::printf("| %s | %d | %.1f | %.1f | %.1f | %.2f [%.2f, %.2f] | %.2f | %.2f | %.2f | %.2f | %.3f | %.0f |\n",
-              a.model_path.c_str(), a.threads, load_ms, ttft.median, pre.median, decode.median, decode.min, decode.max,
+  std::printf("|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+  std::printf("| %s | %d | %.1f | %.1f | %.1f | %.1f (%.2f of %.0f) | %.2f [%.2f, %.2f] | %.2f | %.2f | %.2f | %.2f | %.3f | %.0f |\n",
+              a.model_path.c_str(), a.threads, load_ms, ttft.median, pre.median, gflops, compute_ratio, fma_peak, decode.median, decode.min, decode.max,
               ms.median, double(fp.weight_bytes_per_token) / 1e6, effective_gbps, probe_median, ratio, rss_mib);
   return 0;
 }

@@ -35,6 +35,10 @@ struct KernelSet {
   void (*axpy_f16)(float a, const uint16_t* w, float* y, size_t n);  // y += a * w
   // Sum of n floats: the bandwidth probe's plain read stream (no second operand).
   float (*sum_f32)(const float* w, size_t n);
+  // The compute probe's stream: `rounds` rounds of independent multiply-adds in registers (enough
+  // chains to cover the FMA units' latency), no memory touched. Returns the flops done (2 per
+  // multiply-add) and adds a result to *sink so nothing is optimised away.
+  uint64_t (*fma_burst)(size_t rounds, float* sink);
   // Quantized rows (core/quant.h), read in place. int8: unscaled, the caller applies the row's
   // scale. int4: n is a multiple of 32 and each block's f16 scale is applied inside.
   float (*dot_i8)(const int8_t* w, const float* x, size_t n);

@@ -46,6 +46,19 @@ float dot(const T* w, const float* x, size_t n) {
   return (s0 + s1) + (s2 + s3);
 }
 
+uint64_t fma_burst(size_t rounds, float* sink) {
+  constexpr int kChains = 8;
+  float a[kChains];
+  for (int k = 0; k < kChains; ++k) a[k] = 1.0f + float(k) * 1e-3f;
+  for (size_t r = 0; r < rounds; ++r) {
+    for (float& v : a) v = v * 0.999999f + 1e-6f;
+  }
+  float t = 0;
+  for (float v : a) t += v;
+  *sink += t;
+  return uint64_t(rounds) * kChains * 2;
+}
+
 template <typename T, float (*Dot)(const T*, const float*, size_t)>
 void dot4(const T* w, size_t stride, const float* x, size_t n, float* out) {
   for (int r = 0; r < 4; ++r) out[r] = Dot(w + r * stride, x, n);
@@ -121,7 +134,7 @@ struct ScalarBody {
 };
 
 const KernelSet kScalar{"scalar",         dot_f32,     dot<uint16_t>, dot4<float, dot_f32>, dot4<uint16_t, dot<uint16_t>>,
-                        axpy<float>,      axpy<uint16_t>, sum_f32,    dot<int8_t>,           dot_i4,
+                        axpy<float>,      axpy<uint16_t>, sum_f32,    fma_burst,  dot<int8_t>,           dot_i4,
                         axpy<int8_t>,     axpy_i4,        RowOpsOf<ScalarBody>::table()};
 
 }  // namespace

@@ -10,7 +10,7 @@ void dense_attention_step(const AttentionWeights& w, const ModelConfig& c, const
   matvec(w.q.w, x, w.q.bias, s.q, pool);
   matvec(w.k.w, x, w.k.bias, cache.k + int64_t(pos) * kw, pool);
   matvec(w.v.w, x, w.v.bias, cache.v + int64_t(pos) * vw, pool);
-  attend(s.q, cache, pos + 1, c.n_heads, c.key_dim(), c.value_dim(), s.scores, s.context);
+  attend(s.q, {1, pos + 1, true, c.n_heads, c.key_dim(), c.value_dim()}, cache, s.attend, s.context, pool);
   matvec(w.o.w, s.context, w.o.bias, out, pool);
 }
 

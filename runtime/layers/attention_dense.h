@@ -11,7 +11,7 @@ namespace terra {
 struct AttentionScratch {
   float* q = nullptr;        // [max(d, heads * dk)]
   float* context = nullptr;  // [max(d, heads * dv)]
-  float* scores = nullptr;   // [max_context]
+  AttendScratch attend;      // scores, one row of max_context per thread
   float* gated = nullptr;    // [S * d]: mult_conv's gated copies of the input
 };
 

@@ -25,7 +25,7 @@ void DenseAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
   }
   plan.scratch(&s_.attn.q, std::max(d, kw));
   plan.scratch(&s_.attn.context, std::max(d, vw));
-  plan.scratch(&s_.attn.scores, positions);
+  plan_attend(plan, s_.attn.attend, positions, limits.threads);
   plan.scratch(&s_.normed, block * d);
   plan.scratch(&s_.q, block * kw);
   plan.scratch(&s_.context, block * vw);
@@ -52,10 +52,8 @@ void DenseAttentionLayer::tokens(const float* x, int n, int pos0, float* out, co
   matmul_tokens(w_.q.w, s_.normed, n, w_.q.bias, s_.q, s_.mm, pool);
   matmul_tokens(w_.k.w, s_.normed, n, w_.k.bias, keys.k + first * kw, s_.mm, pool);
   matmul_tokens(w_.v.w, s_.normed, n, w_.v.bias, keys.v + first * vw, s_.mm, pool);
-  for (int t = 0; t < n; ++t) {
-    attend(s_.q + t * kw, keys, causal_ ? pos0 + t + 1 : n, c_.n_heads, c_.key_dim(), c_.value_dim(), s_.attn.scores,
-           s_.context + t * vw);
-  }
+  const AttendShape shape{n, causal_ ? pos0 + 1 : n, causal_, c_.n_heads, c_.key_dim(), c_.value_dim()};
+  attend(s_.q, shape, keys, s_.attn.attend, s_.context, pool);
   matmul_tokens(w_.o.w, s_.context, n, w_.o.bias, out, s_.mm, pool);
 }
 
@@ -66,7 +64,7 @@ void MultConvAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
   plan.state(&u_history_, uint64_t(c_.qkv_length_kernel) * d);
   plan.scratch(&s_.attn.q, std::max(d, key_width(c_)));
   plan.scratch(&s_.attn.gated, uint64_t(std::max(c_.qkv_sparsity, 1)) * d);
-  plan.scratch(&s_.attn.scores, positions);
+  plan_attend(plan, s_.attn.attend, positions, limits.threads);
   plan.scratch(&s_.normed, d);
 }
 

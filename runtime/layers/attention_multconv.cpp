@@ -75,7 +75,7 @@ void multconv_attention_step(const AttentionWeights& w, const ModelConfig& c, co
     QkvJob job{{{&w.conv_q, rows, S, M, s.q}, {&w.conv_k, rows, S, M, k_row}, {&w.conv_v, rows, S, M, v_row}}};
     pool.parallel_for(size_t(3 * S), 1, conv_qkv, &job);
   }
-  attend(s.q, cache, pos + 1, c.n_heads, c.head_dim(), c.head_dim(), s.scores, out);  // no output projection
+  attend(s.q, {1, pos + 1, true, c.n_heads, c.head_dim(), c.head_dim()}, cache, s.attend, out, pool);  // no output projection
 }
 
 }  // namespace terra

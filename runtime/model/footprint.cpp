@@ -28,6 +28,16 @@ Footprint weight_footprint(const ModelFile& file) {
       read = t.bytes / uint64_t(c.ff_sparsity);  // one unit of N in every block
     }
     f.weight_bytes_per_token += read;
+
+    // Matrices only (rank 2 or more), tables excepted: a lookup multiplies nothing.
+    if (t.shape.size() < 2 || n == "embedding" || n == "encoder.embedding" || n.find(".pos.") != std::string::npos) continue;
+    uint64_t macs = 1;
+    for (int64_t dim : t.shape) macs *= uint64_t(dim);
+    if (c.ff_sparsity > 0 && (ends_with(n, ".ff.w1") || ends_with(n, ".ff.w2"))) macs /= uint64_t(c.ff_sparsity);
+    // A multiplicative-conv kernel (taps, module width, M, M) slides over all S modules.
+    if (n.find(".conv_") != std::string::npos && c.qkv_sparsity > 1) macs *= uint64_t(c.qkv_sparsity);
+    if (n.rfind("encoder.", 0) == 0) f.input_macs_per_token += macs;
+    else if (n.rfind("loss.", 0) != 0) f.prompt_macs_per_token += macs;
   }
   return f;
 }
