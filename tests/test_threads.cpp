@@ -1,4 +1,4 @@
-// Threads: the pool covers every index exactly once, one Model serves sessions on several
+// Threads: the pool covers every index exactly once (also with more threads than cores), one Model serves sessions on several
 // threads at once (each with its own pool) and they compute what a lone session computes, and
 // a session may move between threads. Run natively and under ThreadSanitizer (scripts/test.sh).
 #include <atomic>
@@ -60,6 +60,33 @@ TEST_CASE("the pool runs every index once, over many dispatches, and its writes 
         REQUIRE(c.plain[i] == 50 * int(i));
       }
     }
+  }
+}
+
+TEST_CASE("more tiles than the pool's counter holds are run as fewer, larger tiles", "[threads]") {
+  ThreadPool pool(2);
+  const size_t n = (size_t(1) << 22) + 12345;  // tile 1 would need more than 2^22 - 1 tiles
+  Counts c(n);
+  pool.parallel_for(n, 1, count_range, &c);
+  size_t wrong = 0;
+  for (size_t i = 0; i < n; ++i) wrong += c.hits[i].load() != 1 || c.plain[i] != int(i);
+  CHECK(wrong == 0);
+}
+
+TEST_CASE("more pool threads than cores: every dispatch completes with each index once", "[threads]") {
+  // Workers preempted mid-tile, asleep or never woken: the caller takes what is left and waits
+  // only for tiles that were taken.
+  ThreadPool a(6), b(6);
+  Counts ca(97), cb(97);
+  std::thread other([&] {
+    for (int round = 0; round < 2000; ++round) b.parallel_for(97, 1, count_range, &cb);
+  });
+  for (int round = 0; round < 2000; ++round) a.parallel_for(97, 1, count_range, &ca);
+  other.join();
+  for (size_t i = 0; i < 97; ++i) {
+    INFO("index " << i);
+    REQUIRE(ca.hits[i].load() == 2000);
+    REQUIRE(cb.plain[i] == 2000 * int(i));
   }
 }
 

@@ -133,11 +133,11 @@ int run_bench(const BenchArgs& a) {
         "\"decode_tokens_per_s\": {\"median\": %.4f, \"min\": %.4f, \"max\": %.4f}, \"ms_per_token\": %.4f, "
         "\"weight_bytes_per_token\": %llu, \"effective_gbps\": %.3f, \"probe_gbps\": %.3f, "
         "\"bandwidth_ratio\": %.4f, \"peak_rss_mib\": %.1f, \"file_mib\": %.1f, \"arena_mib\": %.1f, "
-        "\"kernels\": \"%s\", \"engine\": \"%s\", \"pinned_threads\": %zu}\n",
+        "\"kernels\": \"%s\", \"engine\": \"%s\", \"pinned_threads\": %zu, \"solo_periods\": %llu}\n",
         a.model_path.c_str(), a.threads, a.prompt_len, a.gen_len, a.repeat, load_ms, ttft.median, pre.median, gflops,
         fma_peak, compute_ratio, decode.median, decode.min, decode.max, ms.median, (unsigned long long)fp.weight_bytes_per_token,
         effective_gbps, probe_median, ratio, rss_mib, file_mib, arena_mib, kernels().name, engine_name(s.engine()),
-        s.pinned_threads());
+        s.pinned_threads(), (unsigned long long)s.pool().solo_periods());
     return 0;
   }
   std::printf("| model | threads | load ms | TTFT ms (P=%d) | prefill tok/s | prefill GFLOP/s (of FMA peak) | decode tok/s (median [min, max], %d runs) "

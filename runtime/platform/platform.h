@@ -53,6 +53,9 @@ bool path_exists(const std::string& path);
 Result<std::string> read_file(const std::string& path, uint64_t max_bytes);
 
 double monotonic_seconds();
+// Time the calling thread has spent ready to run but waiting for a processor (other programs
+// holding the cores), in seconds since it started; negative when the OS cannot tell.
+double thread_wait_seconds();
 // Peak resident set size of this process so far, in bytes (0 when the OS cannot tell).
 size_t peak_rss_bytes();
 // Physical memory of this machine in bytes (0 when the OS cannot tell).

@@ -40,6 +40,8 @@ int main(int argc, char** argv) {
     return 1;
   }
   ThreadPool pool(size_t(std::max(threads, 1)));
+  // XNNPACK's operators take a pthreadpool (terra's own pool is not one).
+  pthreadpool_t xnn_pool = threads > 1 ? pthreadpool_create(size_t(threads)) : nullptr;
   const Shape shapes[] = {{1024, 1024, "800M attention q/k/v/o"},
                           {1024, 4096, "800M FF in"},
                           {4096, 1024, "800M FF out"},
@@ -72,8 +74,8 @@ int main(int argc, char** argv) {
     for (int rep = 0; rep < 5; ++rep) {
       double t0 = platform::monotonic_seconds();
       for (int c = 0; c < copies; ++c) {
-        xnn_setup_fully_connected_nc_f32(ops[size_t(c)], 1, x.data(), y.data(), pool.handle());
-        xnn_run_operator(ops[size_t(c)], pool.handle());
+        xnn_setup_fully_connected_nc_f32(ops[size_t(c)], 1, x.data(), y.data(), xnn_pool);
+        xnn_run_operator(ops[size_t(c)], xnn_pool);
       }
       theirs.push_back((platform::monotonic_seconds() - t0) / copies);
       t0 = platform::monotonic_seconds();
@@ -89,5 +91,6 @@ int main(int argc, char** argv) {
     for (xnn_operator_t op : ops) xnn_delete_operator(op);
   }
   xnn_deinitialize();
+  if (xnn_pool) pthreadpool_destroy(xnn_pool);
   return 0;
 }

@@ -137,6 +137,24 @@ double monotonic_seconds() {
   return double(ts.tv_sec) + double(ts.tv_nsec) * 1e-9;
 }
 
+double thread_wait_seconds() {
+  // /proc/thread-self/schedstat: "<run ns> <runqueue wait ns> <timeslices>" (CONFIG_SCHED_INFO).
+  // Read into the stack: the decode loop calls this and allocates nothing.
+  const int fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return -1;
+  char buf[96];
+  const ssize_t got = read(fd, buf, sizeof(buf) - 1);
+  close(fd);
+  if (got <= 0) return -1;
+  buf[got] = 0;
+  char* end = nullptr;
+  std::strtoull(buf, &end, 10);
+  if (end == buf) return -1;
+  char* end2 = nullptr;
+  const unsigned long long wait_ns = std::strtoull(end, &end2, 10);
+  return end2 == end ? -1 : double(wait_ns) * 1e-9;
+}
+
 uint64_t physical_memory_bytes() {
   const long pages = sysconf(_SC_PHYS_PAGES), page = sysconf(_SC_PAGESIZE);
   return pages > 0 && page > 0 ? uint64_t(pages) * uint64_t(page) : 0;
