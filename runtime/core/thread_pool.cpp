@@ -68,12 +68,19 @@ ThreadPool::~ThreadPool() {
   for (std::thread& t : workers_) t.join();
 }
 
+// Guided self-scheduling: each claim takes a share of what is left (half of it split over the
+// threads), so a thread reads long contiguous runs of rows (what the hardware prefetcher streams)
+// and the shared word changes hands a few dozen times per dispatch, not once per tile (one claim
+// per 16-row tile of matvec cost 9% of 800M decoding); the shrinking claims at the end even out.
 uint64_t ThreadPool::run_tiles(uint64_t w) const {
   for (;;) {
     if (next_tile(w) >= tiles(w)) return w;
-    if (!work_.compare_exchange_weak(w, w + 1)) continue;  // w now holds the current word
-    const size_t begin = size_t(next_tile(w)) * job_.tile;
-    job_.fn(job_.ctx, begin, std::min(begin + job_.tile, job_.n));
+    const uint64_t take = std::max<uint64_t>(1, (tiles(w) - next_tile(w)) / (2 * threads_));
+    if (!work_.compare_exchange_weak(w, w + take)) continue;  // w now holds the current word
+    for (uint64_t t = next_tile(w); t < next_tile(w) + take; ++t) {
+      const size_t begin = size_t(t) * job_.tile;
+      job_.fn(job_.ctx, begin, std::min(begin + job_.tile, job_.n));
+    }
     w = work_.load();
   }
 }
