@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <random>
+#include <string>
 #include <vector>
 
 #include "bench/bandwidth_probe.h"
@@ -118,7 +119,8 @@ int run_bench(const BenchArgs& a) {
   // The ratio pairs each repeat with the probe read just before it, so slow drifts of the machine
   // cancel; its median is reported.
   const double probe_median = probe_gbps.empty() ? 0 : stats(probe_gbps).median;
-  const double ratio = ratios.empty() ? 0 : stats(ratios).median;
+  const Stats ratio_stats = ratios.empty() ? Stats{} : stats(ratios);
+  const double ratio = ratio_stats.median;
   const double gflops = stats(prompt_gflops).median;
   const double fma_peak = fma_gflops.empty() ? 0 : stats(fma_gflops).median;
   const double compute_ratio = compute_ratios.empty() ? 0 : stats(compute_ratios).median;
@@ -126,6 +128,15 @@ int run_bench(const BenchArgs& a) {
   const double arena_mib = double(s.arena_bytes()) / (1 << 20);
 
   if (a.json) {
+    // Each repeat's probe reading and the decode speed measured right after it, for a reader who
+    // wants more than the median ratio.
+    std::string pairs;
+    for (size_t i = 0; i < probe_gbps.size(); ++i) {
+      char one[96];
+      std::snprintf(one, sizeof(one), "%s{\"probe_gbps\": %.3f, \"ms_per_token\": %.4f}", i ? ", " : "", probe_gbps[i],
+                    ms_per_token[i]);
+      pairs += one;
+    }
     std::printf(
         "{\"model\": \"%s\", \"threads\": %d, \"prompt_len\": %d, \"gen_len\": %d, \"repeat\": %d, "
         "\"load_ms\": %.2f, \"ttft_ms\": %.3f, \"prefill_tokens_per_s\": %.3f, \"prefill_gflops\": %.2f, "
@@ -133,11 +144,13 @@ int run_bench(const BenchArgs& a) {
         "\"decode_tokens_per_s\": {\"median\": %.4f, \"min\": %.4f, \"max\": %.4f}, \"ms_per_token\": %.4f, "
         "\"weight_bytes_per_token\": %llu, \"effective_gbps\": %.3f, \"probe_gbps\": %.3f, "
         "\"bandwidth_ratio\": %.4f, \"peak_rss_mib\": %.1f, \"file_mib\": %.1f, \"arena_mib\": %.1f, "
-        "\"kernels\": \"%s\", \"engine\": \"%s\", \"pinned_threads\": %zu, \"solo_periods\": %llu}\n",
+        "\"kernels\": \"%s\", \"engine\": \"%s\", \"pinned_threads\": %zu, \"solo_periods\": %llu, "
+        "\"bandwidth_ratio_range\": [%.4f, %.4f], \"pairs\": [%s]}\n",
         a.model_path.c_str(), a.threads, a.prompt_len, a.gen_len, a.repeat, load_ms, ttft.median, pre.median, gflops,
         fma_peak, compute_ratio, decode.median, decode.min, decode.max, ms.median, (unsigned long long)fp.weight_bytes_per_token,
         effective_gbps, probe_median, ratio, rss_mib, file_mib, arena_mib, kernels().name, engine_name(s.engine()),
-        s.pinned_threads(), (unsigned long long)s.pool().solo_periods());
+        s.pinned_threads(), (unsigned long long)s.pool().solo_periods(), ratio_stats.min, ratio_stats.max,
+        pairs.c_str());
     return 0;
   }
   std::printf("| model | threads | load ms | TTFT ms (P=%d) | prefill tok/s | prefill GFLOP/s (of FMA peak) | decode tok/s (median [min, max], %d runs) "
