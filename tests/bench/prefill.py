@@ -58,7 +58,8 @@ lines += ['', f'![prefill tokens/s, native vs XNNPACK]({chart_path})']
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
 for ax, threads in zip(axes, (1, 2)):
     keys = [k for k in chart if k[2] == threads]
-    labels = [f'{k[0].replace("800m-", "")}\n{k[1]}' for k in keys]
+    short = {'800m-baseline': 'baseline', '800m-sparse-ff-qkv': 'sparse\nFF+QKV'}
+    labels = [short.get(k[0], k[0]) + '\n' + k[1] for k in keys]
     xs = range(len(keys))
     ax.bar([i - 0.2 for i in xs], [chart[k][0] for k in keys], 0.4, label='native')
     ax.bar([i + 0.2 for i in xs], [chart[k][1] for k in keys], 0.4, label='XNNPACK')
