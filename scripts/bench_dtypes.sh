@@ -20,9 +20,8 @@ if [[ ! -f $export_dir/model.safetensors ]]; then
   echo "bench_dtypes: $export_dir/model.safetensors is missing: run models/train_default.sh first" >&2
   exit 1
 fi
-./scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$(nproc)" --target terra_cli terra_convert_cli >/dev/null
+source scripts/bench_prepare.sh
+bench_prepare
 mkdir -p "$dir"
 results="$dir/dtypes.jsonl"
 : > "$results"

@@ -15,11 +15,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-./scripts/setup.sh
-dpkg-query -W -f='${Status}' python3-matplotlib 2>/dev/null | grep -q "ok installed" ||
-  apt-get install -y -qq --no-install-recommends python3-matplotlib >/dev/null
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$(nproc)" --target terra_cli terra_convert_cli >/dev/null
+source scripts/bench_prepare.sh
+bench_prepare --chart
 mkdir -p "$dir"
 results="$dir/prefill.jsonl"
 : > "$results"

@@ -13,9 +13,8 @@ while [[ $# -gt 0 ]]; do
     *) echo "unknown argument $1" >&2; exit 2 ;;
   esac
 done
-./scripts/setup.sh
-cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build -j"$(nproc)" --target terra_cli terra_convert_cli >/dev/null
+source scripts/bench_prepare.sh
+bench_prepare
 mkdir -p "$dir"
 results="$dir/under-load.jsonl"
 : > "$results"

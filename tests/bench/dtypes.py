@@ -3,20 +3,18 @@
 usage: dtypes.py RESULTS.jsonl README.md
 The section between <!-- dtypes:begin --> and <!-- dtypes:end --> is replaced.
 """
-import datetime
 import json
-import os
-import platform
 import sys
+
+from readme_section import measured_on, replace_section
 
 results_path, readme_path = sys.argv[1:3]
 rows = [json.loads(line) for line in open(results_path) if line.strip()]
 ppl = {r['dtype']: r for r in rows if r['kind'] == 'perplexity'}
 bench = [r for r in rows if r['kind'] == 'bench']
-cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
 mib = lambda b: b / (1 << 20)
 
-lines = [f'Measured {datetime.date.today()} on {cpu} ({os.cpu_count()} cores) by `scripts/bench_dtypes.sh` '
+lines = [f'{measured_on()} by `scripts/bench_dtypes.sh` '
          '(raw results: `docs/perf/dtypes-results.jsonl`).', '',
          'Quality: `terra perplexity --text models/kjv/corpus/heldout.txt` on the shipped KJV model converted '
          'from its f32 export with `terra-convert --dtype DTYPE` (56,741 held-out tokens).', '',
@@ -40,12 +38,4 @@ for r in bench:
                  f'| {r["ms_per_token"]:.2f} | {speed:.2f}x | {r["effective_gbps"]:.1f} | {r["probe_gbps"]:.1f} '
                  f'| {r["bandwidth_ratio"]:.2f} |')
 
-text = open(readme_path).read()
-begin, end = '<!-- dtypes:begin -->', '<!-- dtypes:end -->'
-block = begin + '\n' + '\n'.join(lines) + '\n' + end
-if begin in text:
-    text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-else:
-    text += '\n## Weight dtypes: size, quality, speed\n\n' + block + '\n'
-open(readme_path, 'w').write(text)
-print('\n'.join(lines))
+replace_section(readme_path, 'dtypes', lines, 'Weight dtypes: size, quality, speed')

@@ -3,11 +3,11 @@
 usage: prefill.py RESULTS.jsonl README.md CHART.png
 The section between <!-- prefill:begin --> and <!-- prefill:end --> is replaced.
 """
-import datetime
 import json
 import os
-import platform
 import sys
+
+from readme_section import measured_on, replace_section
 
 import matplotlib
 matplotlib.use('Agg')
@@ -15,7 +15,6 @@ import matplotlib.pyplot as plt  # noqa: E402
 
 results_path, readme_path, chart_path = sys.argv[1:4]
 rows = [json.loads(line) for line in open(results_path) if line.strip()]
-cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
 DTYPES = ('f32', 'f16', 'int8', 'int4')
 
 
@@ -26,7 +25,7 @@ def find(kind, row, dtype, threads, engine):
     return None
 
 
-lines = [f'Measured {datetime.date.today()} on {cpu} ({os.cpu_count()} cores) by `scripts/bench_prefill.sh` '
+lines = [f'{measured_on()} by `scripts/bench_prefill.sh` '
          '(raw results: `docs/perf/prefill-results.jsonl`): `terra bench -m MODEL --threads T --prompt-len 256 '
          '--gen-len 1 --repeat 3 --engine E`, the two engines run one after the other. GFLOP/s count the weight '
          'products of the prompt (2 per multiply-add; attention scores not counted); the FMA peak is the kernel '
@@ -53,7 +52,7 @@ for row, dtype in (('kjv-sparse', 'int8'), ('800m-baseline', 'f32'), ('800m-spar
     n, x = (find('ttft', row, dtype, 2, e) for e in ('native', 'xnnpack'))
     if n and x:
         lines.append(f'| {row} ({dtype}) | {n["ttft_ms"]:.0f} | {x["ttft_ms"]:.0f} | {n["ttft_ms"] / x["ttft_ms"]:.2f}x |')
-lines += ['', f'![prefill tokens/s, native vs XNNPACK]({chart_path})']
+lines += ['', f'![prefill tokens/s, native vs XNNPACK]({os.path.relpath(chart_path, os.path.dirname(readme_path) or ".")})']
 
 fig, axes = plt.subplots(1, 2, figsize=(11, 4), sharey=True)
 for ax, threads in zip(axes, (1, 2)):
@@ -72,12 +71,4 @@ axes[0].legend()
 fig.tight_layout()
 fig.savefig(chart_path, dpi=110)
 
-text = open(readme_path).read()
-begin, end = '<!-- prefill:begin -->', '<!-- prefill:end -->'
-block = begin + '\n' + '\n'.join(lines) + '\n' + end
-if begin in text:
-    text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-else:
-    text += '\n' + block + '\n'
-open(readme_path, 'w').write(text)
-print('\n'.join(lines))
+replace_section(readme_path, 'prefill', lines)

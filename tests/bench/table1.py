@@ -3,12 +3,11 @@
 usage: table1.py RESULTS.jsonl README.md CHART.png
 The section between the markers <!-- table1:begin --> and <!-- table1:end --> is replaced.
 """
-import datetime
 import json
 import os
-import platform
-import subprocess
 import sys
+
+from readme_section import measured_on, replace_section
 
 import matplotlib
 matplotlib.use('Agg')
@@ -23,10 +22,9 @@ PAPER = {  # seconds per token, paper Table 1 (CPU)
 results_path, readme_path, chart_path = sys.argv[1:4]
 rows = [json.loads(line) for line in open(results_path) if line.strip()]
 base = {r['row'].split('-')[0]: r for r in rows if r['row'].endswith('baseline')}
-cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
 
 lines = [
-    f'Measured {datetime.date.today()} on {cpu} ({os.cpu_count()} cores), '
+    f'{measured_on()}, '
     f'`scripts/bench_table1.sh` (`terra bench --threads {rows[0]["threads"]} --prompt-len {rows[0]["prompt_len"]} '
     f'--gen-len {rows[0]["gen_len"]} --repeat {rows[0]["repeat"]}` on each preset synthesized by '
     '`terra-convert --synthesize NAME`; random weights of the published shapes). One untimed warm-up run, '
@@ -63,12 +61,4 @@ plt.setp(ax.get_xticklabels(), rotation=30, ha='right')
 fig.tight_layout()
 fig.savefig(chart_path, dpi=110)
 
-text = open(readme_path).read()
-begin, end = '<!-- table1:begin -->', '<!-- table1:end -->'
-block = begin + '\n' + '\n'.join(lines) + '\n' + end
-if begin in text:
-    text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-else:
-    text += '\n## Performance: the paper\'s Table 1\n\n' + block + '\n'
-open(readme_path, 'w').write(text)
-print('\n'.join(lines))
+replace_section(readme_path, 'table1', lines, "Performance: the paper's Table 1")

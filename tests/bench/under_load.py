@@ -3,17 +3,16 @@
 usage: under_load.py RESULTS.jsonl README.md
 The section between <!-- load:begin --> and <!-- load:end --> is replaced.
 """
-import datetime
 import json
 import os
-import platform
 import sys
+
+from readme_section import measured_on, replace_section
 
 results_path, readme_path = sys.argv[1:3]
 rows = [json.loads(line) for line in open(results_path) if line.strip()]
-cpu = next((l.split(':', 1)[1].strip() for l in open('/proc/cpuinfo') if l.startswith('model name')), platform.processor())
 ms = {(r['load'], r['row'], r['threads']): r for r in rows}
-lines = [f'Measured {datetime.date.today()} on {cpu} ({os.cpu_count()} cores) by `scripts/bench_under_load.sh` '
+lines = [f'{measured_on()} by `scripts/bench_under_load.sh` '
          '(raw results: `docs/perf/under-load-results.jsonl`): `terra bench --prompt-len 16 --gen-len 32 --repeat 3`, '
          f'quiet, then with {os.cpu_count()} busy loops (`setsid nice -n 19 sh -c "while :; do :; done"`, one per core). '
          '"Alone" counts the periods in which the pool found its calling thread short of a core and ran without '
@@ -27,12 +26,4 @@ for row in sorted({r['row'] for r in rows}):
     lines.append(f'| {row} | {q1["ms_per_token"]:.1f} | {q2["ms_per_token"]:.1f} | {b1["ms_per_token"]:.1f} | '
                  f'{b2["ms_per_token"]:.1f} | {b2["ms_per_token"] / b1["ms_per_token"]:.2f} | '
                  f'{b2["ms_per_token"] / q2["ms_per_token"]:.2f} | {b2.get("solo_periods", 0)} |')
-text = open(readme_path).read()
-begin, end = '<!-- load:begin -->', '<!-- load:end -->'
-block = begin + '\n' + '\n'.join(lines) + '\n' + end
-if begin in text:
-    text = text[:text.index(begin)] + block + text[text.index(end) + len(end):]
-else:
-    text += '\n' + block + '\n'
-open(readme_path, 'w').write(text)
-print('\n'.join(lines))
+replace_section(readme_path, 'load', lines)
