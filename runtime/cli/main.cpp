@@ -12,6 +12,12 @@
 #include "cli/generate_command.h"
 #include "cli/info_command.h"
 #include "cli/perplexity_command.h"
+#include "kernels/matmul.h"
+
+namespace terra {
+// CLI11 prints an option's values in its help and errors: by name (an enum would stream as a char).
+std::ostream& operator<<(std::ostream& out, MatmulEngine e) { return out << engine_name(e); }
+}  // namespace terra
 
 namespace {
 
