@@ -44,14 +44,21 @@ constexpr double kSoloSeconds = 0.25, kMaxSoloSeconds = 2.0;
 }  // namespace
 
 ThreadPool::ThreadPool(size_t threads, bool pin) : threads_(std::max<size_t>(1, threads)) {
+  if (pin) {
+    try {
+      pin_cpus_ = platform::performance_cpus();
+    } catch (...) {  // no list, no pinning
+      pin_cpus_.clear();
+    }
+    if (!pin_cpus_.empty() && platform::pin_current_thread(pin_cpus_[0])) pinned_ = 1;
+  }
+  workers_.reserve(threads_ - 1);
   try {
-    for (size_t i = 1; i < threads_; ++i) workers_.emplace_back(&ThreadPool::worker, this, i, pin);
+    for (size_t i = 1; i < threads_; ++i) workers_.emplace_back(&ThreadPool::worker, this, i);
   } catch (...) {  // the OS refused a thread: compute with those that started
     threads_ = workers_.size() + 1;
   }
   if (pin) {
-    const std::vector<int> cpus = platform::performance_cpus();
-    if (!cpus.empty() && platform::pin_current_thread(cpus[0])) pinned_ = 1;
     // The workers pin themselves as they start; count them (waiting at most a second).
     const double give_up = platform::monotonic_seconds() + 1.0;
     while (started_.load() < workers_.size() && platform::monotonic_seconds() < give_up) std::this_thread::yield();
@@ -81,22 +88,22 @@ uint64_t ThreadPool::run_tiles(uint64_t w) const {
       const size_t begin = size_t(t) * job_.tile;
       job_.fn(job_.ctx, begin, std::min(begin + job_.tile, job_.n));
     }
+    done_.fetch_add(take);  // after the tiles' writes and the last read of job_
     w = work_.load();
   }
 }
 
-void ThreadPool::worker(size_t index, bool pin) {
-  if (pin) {
-    const std::vector<int> cpus = platform::performance_cpus();
-    if (!cpus.empty() && platform::pin_current_thread(cpus[index % cpus.size()])) pinned_workers_.fetch_add(1);
-  }
+void ThreadPool::worker(size_t index) {
+  // A thread beyond the processors allowed stays unpinned: pinned onto another thread's core it
+  // would only take turns with it.
+  if (index < pin_cpus_.size() && platform::pin_current_thread(pin_cpus_[index])) pinned_workers_.fetch_add(1);
   started_.fetch_add(1);
   uint64_t seen = generation(work_.load());
   while (!stop_.load(std::memory_order_relaxed)) {
     // Poll, then sleep until a new generation is published.
     const double give_up = platform::monotonic_seconds() + kSpinSeconds;
     int polls = 0;
-    while (generation(work_.load(std::memory_order_relaxed)) == seen) {
+    while (generation(work_.load(std::memory_order_relaxed)) == seen && !stop_.load(std::memory_order_relaxed)) {
       TERRA_CPU_RELAX();
       if (++polls % 64 != 0 || platform::monotonic_seconds() < give_up) continue;
       std::unique_lock<std::mutex> lock(sleep_mutex_);
@@ -106,15 +113,12 @@ void ThreadPool::worker(size_t index, bool pin) {
       if (stop_.load()) return;
       break;
     }
-    // Counted before the first claim, so a caller that sees no busy worker knows no tile of its
-    // job is still running (every access below is sequentially consistent).
-    busy_.fetch_add(1);
     seen = generation(run_tiles(work_.load()));
-    busy_.fetch_sub(1);
   }
 }
 
 void ThreadPool::parallel_for(size_t n, size_t tile, RangeFn fn, void* ctx) const {
+  if (n == 0) return;
   tile = std::max<size_t>(tile, 1);
   if (workers_.empty() || n <= tile) {
     fn(ctx, 0, n);
@@ -124,18 +128,24 @@ void ThreadPool::parallel_for(size_t n, size_t tile, RangeFn fn, void* ctx) cons
     for (size_t b = 0; b < n; b += tile) fn(ctx, b, std::min(b + tile, n));
     return;
   }
-  if ((n + tile - 1) / tile > kMaxTiles) tile = (n + kMaxTiles - 1) / kMaxTiles;
+  if ((n + tile - 1) / tile > kMaxTiles) {  // larger tiles, still multiples of the caller's
+    const size_t least = (n + kMaxTiles - 1) / kMaxTiles;
+    tile = (least + tile - 1) / tile * tile;
+  }
   job_ = {fn, ctx, n, tile};
+  const uint64_t count = (n + tile - 1) / tile;
   const uint64_t gen = generation(work_.load()) + 1;
-  const uint64_t w = pack(gen & ((uint64_t(1) << (64 - 2 * kTileBits)) - 1), (n + tile - 1) / tile);
+  const uint64_t w = pack(gen & ((uint64_t(1) << (64 - 2 * kTileBits)) - 1), count);
+  done_.store(0);  // no tile of the last job is left to count: all were done before it returned
   work_.store(w);
   if (sleeping_.load() > 0) {
     { std::lock_guard<std::mutex> lock(sleep_mutex_); }
     wake_.notify_all();
   }
   run_tiles(w);
-  // Every tile is taken; wait for the workers still running one.
-  for (int polls = 0; busy_.load() != 0; ++polls) {
+  // Every tile is taken; wait for those still running. A worker that took none is not waited
+  // for, even if it woke up and is about to find the job finished.
+  for (int polls = 0; done_.load() != count; ++polls) {
     if (polls < 4096) TERRA_CPU_RELAX();
     else std::this_thread::yield();
   }
@@ -145,7 +155,10 @@ bool ThreadPool::share_ok() const {
   Share& s = share_;
   const double now = platform::monotonic_seconds();
   if (now < s.solo_until) return false;
-  if (s.solo_until > 0 || s.window_start == 0) {  // the first window, or the first after running alone
+  // The first window, the first after running alone, or the first of another calling thread (the
+  // wait is counted per thread).
+  if (s.solo_until > 0 || s.window_start == 0 || s.caller != std::this_thread::get_id()) {
+    s.caller = std::this_thread::get_id();
     s.solo_until = 0;
     s.window_start = now;
     s.wait_start = platform::thread_wait_seconds();
