@@ -89,9 +89,12 @@ TEST_CASE("a session pins its threads when asked", "[platform]") {
   SessionOptions options;
   options.threads = 2;
   options.pin_threads = true;
+  // One thread per processor this thread may run on (an earlier case may have pinned it to one):
+  // a second thread on the same processor is left unpinned.
+  const size_t cpus = platform::performance_cpus().size();
   auto session = Session::create(*model.value(), options);
   REQUIRE(session.ok());
-  CHECK(session.value()->pinned_threads() == session.value()->threads());
+  CHECK(session.value()->pinned_threads() == std::min(session.value()->threads(), cpus));
   REQUIRE(session.value()->step(1).ok());
   std::remove(path.c_str());
 }

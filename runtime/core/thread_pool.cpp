@@ -50,7 +50,6 @@ ThreadPool::ThreadPool(size_t threads, bool pin) : threads_(std::max<size_t>(1, 
     } catch (...) {  // no list, no pinning
       pin_cpus_.clear();
     }
-    if (!pin_cpus_.empty() && platform::pin_current_thread(pin_cpus_[0])) pinned_ = 1;
   }
   workers_.reserve(threads_ - 1);
   try {
@@ -59,6 +58,9 @@ ThreadPool::ThreadPool(size_t threads, bool pin) : threads_(std::max<size_t>(1, 
     threads_ = workers_.size() + 1;
   }
   if (pin) {
+    // Pinned after the workers start: a thread inherits its creator's affinity, and a worker
+    // confined to the caller's core could not run until the caller yields it.
+    if (!pin_cpus_.empty() && platform::pin_current_thread(pin_cpus_[0])) pinned_ = 1;
     // The workers pin themselves as they start; count them (waiting at most a second).
     const double give_up = platform::monotonic_seconds() + 1.0;
     while (started_.load() < workers_.size() && platform::monotonic_seconds() < give_up) std::this_thread::yield();
