@@ -8,14 +8,8 @@
 #   scripts/bench_prefill.sh [--dir DIR]     (~5 GB of synthesized models under DIR, default /tmp/terra-bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=/tmp/terra-bench
-while [[ $# -gt 0 ]]; do
-  case $1 in
-    --dir) dir=$2; shift 2 ;;
-    *) echo "unknown argument $1" >&2; exit 2 ;;
-  esac
-done
 source scripts/bench_prepare.sh
+bench_dir_argument "$@"
 bench_prepare --chart
 mkdir -p "$dir"
 results="$dir/prefill.jsonl"

@@ -9,3 +9,14 @@ bench_prepare() {
   cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
   cmake --build build -j"$(nproc)" --target terra_cli terra_convert_cli >/dev/null
 }
+
+# Sets $dir from the only argument some bench scripts take: [--dir DIR] (default /tmp/terra-bench).
+bench_dir_argument() {
+  dir=/tmp/terra-bench
+  while [[ $# -gt 0 ]]; do
+    case $1 in
+      --dir) dir=$2; shift 2 ;;
+      *) echo "unknown argument $1" >&2; exit 2 ;;
+    esac
+  done
+}

@@ -6,14 +6,8 @@
 #   scripts/bench_under_load.sh [--dir DIR]     (synthesized 800M models under DIR, default /tmp/terra-bench)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-dir=/tmp/terra-bench
-while [[ $# -gt 0 ]]; do
-  case $1 in
-    --dir) dir=$2; shift 2 ;;
-    *) echo "unknown argument $1" >&2; exit 2 ;;
-  esac
-done
 source scripts/bench_prepare.sh
+bench_dir_argument "$@"
 bench_prepare
 mkdir -p "$dir"
 results="$dir/under-load.jsonl"
