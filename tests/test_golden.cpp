@@ -146,12 +146,14 @@ TEST_CASE("int8 and int4 weights match the reference run with the weights the fi
 
 TEST_CASE("prefill then steps equals the full-sequence evaluation and reset starts over", "[golden]") {
   const std::string name = GENERATE(from_range(std::begin(kConfigs), std::end(kConfigs)));
-  INFO("config " << name);
+  const int threads = GENERATE(1, 2);
+  INFO("config " << name << ", threads " << threads);
   Golden g = load_golden(name);
   auto model = load_model(name + ".terra");
-  const int V = model->config().output_vocab(), T = int(g.tokens.size()), Ti = int(g.input.size());
+  const ModelConfig& c = model->config();
+  const int V = c.output_vocab(), T = int(g.tokens.size()), Ti = int(g.input.size()), B = c.ff_blocks();
   const std::vector<float> want = g.logits("logits");
-  auto session = Session::create(*model, {Ti + T, 1, Ti});
+  auto session = Session::create(*model, {Ti + T, threads, Ti});
   REQUIRE(session.ok());
   Session& s = *session.value();
   for (int round = 0; round < 2; ++round) {  // the second round checks that state is cleared
@@ -163,6 +165,13 @@ TEST_CASE("prefill then steps equals the full-sequence evaluation and reset star
     REQUIRE(s.prefill(g.tokens.data(), size_t(split)).ok());
     REQUIRE(s.position() == Ti + split);
     CHECK(position_error(s.logits(), &want[size_t(split - 1) * size_t(V)], V) <= kF32Tolerance);
+    for (int L = 0; B > 0 && L < c.n_decoder_layers; ++L) {  // the sparse FF's choice at the prompt's end
+      const std::vector<int32_t> units = g.units("ff_units.", L);
+      for (int i = 0; i < B; ++i) {
+        INFO("layer " << L << " block " << i);
+        CHECK(s.selected_units(L)[i] == units[size_t(Ti + split - 1) * size_t(B) + size_t(i)]);
+      }
+    }
     for (int t = split; t < T; ++t) {
       REQUIRE(s.step(g.tokens[size_t(t)]).ok());
       REQUIRE(position_error(s.logits(), &want[size_t(t) * size_t(V)], V) <= kF32Tolerance);

@@ -1,5 +1,6 @@
 #include "layers/attention_core.h"
 
+#include <algorithm>
 #include <cmath>
 #include <cstdint>
 
@@ -49,8 +50,10 @@ void attend_part(void* p, size_t part, size_t /*end*/) {
 }  // namespace
 
 void plan_attend(ArenaPlan& plan, AttendScratch& s, uint64_t positions, int threads) {
-  s.stride = size_t(positions);
-  plan.scratch(&s.scores, uint64_t(threads) * positions);
+  // The encoder's and the decoder's layers share this scratch: the rows are as long as the longest
+  // request (a shorter stride would let one thread's scores run into the next thread's row).
+  s.stride = std::max(s.stride, size_t(positions));
+  plan.scratch(&s.scores, uint64_t(threads) * s.stride);
 }
 
 void attend(const float* q, const AttendShape& a, const KVCache& cache, const AttendScratch& s, float* context,
