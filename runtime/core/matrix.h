@@ -31,6 +31,18 @@ struct MatrixRef {
   float i8_scale(int64_t r) const { return static_cast<const float*>(scales)[r]; }
   const uint8_t* i4_row(int64_t r) const { return static_cast<const uint8_t*>(data) + r * (cols / 2); }
   const uint16_t* i4_scales(int64_t r) const { return static_cast<const uint16_t*>(scales) + r * (cols / kInt4Block); }
+
+  // Rows [first, first + count) as a matrix of their own (a convolution tap's rows).
+  MatrixRef row_range(int64_t first, int64_t count) const {
+    MatrixRef m{data, dtype, count, cols, scales};
+    switch (dtype) {
+      case DType::kF32: m.data = f32_row(first); break;
+      case DType::kF16: m.data = f16_row(first); break;
+      case DType::kI8: m.data = i8_row(first), m.scales = static_cast<const float*>(scales) + first; break;
+      case DType::kI4: m.data = i4_row(first), m.scales = i4_scales(first); break;
+    }
+    return m;
+  }
 };
 
 }  // namespace terra

@@ -65,7 +65,9 @@ void MultConvAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
   plan.scratch(&s_.attn.q, std::max(d, key_width(c_)));
   plan.scratch(&s_.attn.gated, uint64_t(std::max(c_.qkv_sparsity, 1)) * d);
   plan_attend(plan, s_.attn.attend, positions, limits.threads);
-  plan.scratch(&s_.normed, d);
+  plan.scratch(&s_.normed, uint64_t(limits.block) * d);
+  plan_multconv_tokens(plan, s_.multconv, w_, c_, limits.block, limits.threads, s_.mm);
+  plan.scratch(&s_.q, uint64_t(s_.multconv.chunk) * d);
 }
 
 void MultConvAttentionLayer::step(const float* x, int pos, float* out, const ThreadPool& pool) {
@@ -75,7 +77,10 @@ void MultConvAttentionLayer::step(const float* x, int pos, float* out, const Thr
 
 void MultConvAttentionLayer::tokens(const float* x, int n, int pos0, float* out, const ThreadPool& pool) {
   const int64_t d = c_.d_model;
-  for (int t = 0; t < n; ++t) step(x + t * d, pos0 + t, out + t * d, pool);
+  for (int t = 0; t < n; ++t) {
+    layer_norm(x + t * d, w_.norm.scale, w_.norm.bias, c_.layernorm_eps, size_t(d), s_.normed + t * d);
+  }
+  multconv_attention_tokens(w_, c_, s_.normed, n, pos0, cache_, u_history_, s_.attn, s_.multconv, s_.q, out, pool);
 }
 
 }  // namespace terra

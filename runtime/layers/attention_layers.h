@@ -31,7 +31,7 @@ class MultConvAttentionLayer : public Layer {
   MultConvAttentionLayer(const AttentionWeights& w, const ModelConfig& c, LayerScratch& s) : w_(w), c_(c), s_(s) {}
   void plan(ArenaPlan& plan, const LayerLimits& limits) override;
   void step(const float* x, int pos, float* out, const ThreadPool& pool) override;
-  // Position by position: the convolution over time is sequential, and the layer is already cheap.
+  // A chunk of positions per pass (attention_multconv.h, multconv_attention_tokens).
   void tokens(const float* x, int n, int pos0, float* out, const ThreadPool& pool) override;
 
  private:

@@ -78,4 +78,105 @@ void multconv_attention_step(const AttentionWeights& w, const ModelConfig& c, co
   attend(s.q, {1, pos + 1, true, c.n_heads, c.head_dim(), c.head_dim()}, cache, s.attend, out, pool);  // no output projection
 }
 
+namespace {
+
+// Modules of zero padding at each end of a position: the widest convolution's half kernel.
+int module_pad(const AttentionWeights& w) {
+  return std::max({(w.conv_q.module_kernel - 1) / 2, (w.conv_k.module_kernel - 1) / 2, (w.conv_v.module_kernel - 1) / 2});
+}
+
+// dst[t * d + s * M + o] = bias[o] + the convolution at position t, module s, for t < m.
+void convolve(const ConvWeights& cw, int m, int S, int M, int H, int lead, const MultConvTokensScratch& ts, float* dst,
+              int64_t d, const ThreadPool& pool) {
+  const int P = S + 2 * H, lk = cw.length_kernel, kw = cw.module_kernel, half = (kw - 1) / 2;
+  const int rows = (m - 1) * P + S;  // output (t, s) is row t * P + s
+  bool first = true;
+  for (int dt = 0; dt < lk; ++dt) {
+    for (int ds = 0; ds < kw; ++ds) {
+      // Input of output (t, s) for this tap: position t - (lk-1) + dt, module s - half + ds.
+      const int64_t offset = int64_t(H) + int64_t(lead - (lk - 1) + dt) * P + ds - half;
+      const MatrixRef tap = cw.kernel.row_range(int64_t(dt * kw + ds) * M, M);
+      matmul_tokens(tap, ts.padded + offset * M, rows, nullptr, first ? ts.sum : ts.tap, *ts.mm, pool);
+      if (!first) add_inplace(ts.sum, ts.tap, size_t(rows) * size_t(M));
+      first = false;
+    }
+  }
+  for (int t = 0; t < m; ++t) {
+    for (int s = 0; s < S; ++s) {
+      const float* a = ts.sum + (int64_t(t) * P + s) * M;
+      float* o = dst + t * d + int64_t(s) * M;
+      for (int k = 0; k < M; ++k) o[k] = a[k] + cw.bias[k];
+    }
+  }
+}
+
+}  // namespace
+
+void plan_multconv_tokens(ArenaPlan& plan, MultConvTokensScratch& s, const AttentionWeights& w, const ModelConfig& c,
+                          int block, int threads, MatmulScratch& mm) {
+  const uint64_t d = uint64_t(c.d_model), S = uint64_t(std::max(c.qkv_sparsity, 1)), M = d / S;
+  // 32 positions: the gated rows stay 2 MiB at d = 1024, S = 16, and each tap's product has
+  // ~600 rows, plenty for XNNPACK's tiles.
+  s.chunk = std::max(1, std::min(block, 32));
+  const uint64_t chunk = uint64_t(s.chunk), H = uint64_t(module_pad(w)), P = S + 2 * H;
+  const uint64_t lead = uint64_t(c.qkv_length_kernel - 1);
+  plan.scratch(&s.gating, S * d);
+  plan.scratch(&s.gated, chunk * S * d);
+  plan.scratch(&s.padded, (lead + chunk) * P * M);
+  plan.scratch(&s.sum, chunk * std::max(P * M, d));  // also the FactoredDense's outputs
+  plan.scratch(&s.tap, chunk * P * M);
+  s.mm = &mm;
+  plan_matmul(plan, mm, M, d, threads);  // the projection
+  if (c.qkv_sparsity > 1) {
+    plan_matmul(plan, mm, M, M, threads);  // a tap
+  } else {
+    plan_matmul(plan, mm, d, d, threads);  // q, k, v
+  }
+}
+
+void multconv_attention_tokens(const AttentionWeights& w, const ModelConfig& c, const float* x, int n, int pos0,
+                               const KVCache& cache, float* u_history, const AttentionScratch& s,
+                               const MultConvTokensScratch& ts, float* q, float* out, const ThreadPool& pool) {
+  const int64_t d = c.d_model;
+  const int S = std::max(c.qkv_sparsity, 1), M = int(d) / S, lk = c.qkv_length_kernel, lead = lk - 1;
+  const int H = S > 1 ? module_pad(w) : 0, P = S + 2 * H;
+  for (int i = 0; i < S; ++i) copy_row(w.mult.gating, i, ts.gating + int64_t(i) * d);
+  for (int t0 = 0; t0 < n; t0 += ts.chunk) {
+    const int m = std::min(ts.chunk, n - t0), p0 = pos0 + t0;
+    // The FactoredDense for all m positions: gated[(t*S + i)] = x_t * gating_i, times the projection.
+    for (int t = 0; t < m; ++t) {
+      for (int i = 0; i < S; ++i) {
+        const float* g = ts.gating + int64_t(i) * d;
+        const float* xt = x + int64_t(t0 + t) * d;
+        float* row = ts.gated + (int64_t(t) * S + i) * d;
+        for (int64_t k = 0; k < d; ++k) row[k] = xt[k] * g[k];
+      }
+    }
+    float* u = ts.sum;  // [m * S, M]: row t * S + i is module i of position p0 + t
+    matmul_tokens(w.mult.projection, ts.gated, m * S, nullptr, u, *ts.mm, pool);
+    for (int t = 0; t < m; ++t) add_inplace(u + int64_t(t) * d, w.mult.bias, size_t(d));
+    if (S == 1) {  // plain Dense Q, K, V
+      for (int t = 0; t < m; ++t) std::copy(u + t * d, u + (t + 1) * d, u_history + int64_t((p0 + t) % lk) * d);
+      matmul_tokens(w.q.w, u, m, w.q.bias, q, *ts.mm, pool);
+      matmul_tokens(w.k.w, u, m, w.k.bias, cache.k + int64_t(p0) * d, *ts.mm, pool);
+      matmul_tokens(w.v.w, u, m, w.v.bias, cache.v + int64_t(p0) * d, *ts.mm, pool);
+    } else {
+      // The padded layout: the lead positions from the history ring (zero before position 0), then
+      // this chunk's, every position with H zero modules at each end.
+      std::fill(ts.padded, ts.padded + int64_t(lead + m) * P * M, 0.0f);
+      for (int t = -lead; t < m; ++t) {
+        const int pos = p0 + t;
+        if (pos < 0) continue;
+        const float* src = t < 0 ? u_history + int64_t(pos % lk) * d : u + int64_t(t) * d;
+        std::copy(src, src + d, ts.padded + (int64_t(lead + t) * P + H) * M);
+      }
+      for (int t = 0; t < m; ++t) std::copy(u + t * d, u + (t + 1) * d, u_history + int64_t((p0 + t) % lk) * d);
+      convolve(w.conv_q, m, S, M, H, lead, ts, q, d, pool);
+      convolve(w.conv_k, m, S, M, H, lead, ts, cache.k + int64_t(p0) * d, d, pool);
+      convolve(w.conv_v, m, S, M, H, lead, ts, cache.v + int64_t(p0) * d, d, pool);
+    }
+    attend(q, {m, p0 + 1, true, c.n_heads, c.head_dim(), c.head_dim()}, cache, s.attend, out + int64_t(t0) * d, pool);
+  }
+}
+
 }  // namespace terra

@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "core/thread_pool.h"
+#include "kernels/matmul.h"
 #include "layers/sru.h"
 #include "model/weights.h"
 
@@ -31,6 +32,24 @@ struct SparseFFScratch {
 // only those B rows of w1 and w2 are read: out = b2 + Σ_i relu(x · w1[i, j_i]) w2[i, j_i].
 void sparse_ff_step(const SparseFFWeights& w, const float* x, const SparseFFScratch& s, float* out,
                     const ThreadPool& pool);
+
+// A block of n positions at once (prefill, the encoder).
+struct SparseFFTokensScratch {
+  float* lowrank = nullptr;     // [n, r]
+  float* logits = nullptr;      // [n, B*N]
+  float* active = nullptr;      // [n, B]
+  int32_t* selected = nullptr;  // [n, B]
+  int32_t* order = nullptr;     // [n*B]: the positions, grouped by the unit they chose
+  int32_t* first = nullptr;     // [B*N + 1]: order[first[u] .. first[u+1]) chose unit u
+  const MatmulScratch* mm = nullptr;
+};
+
+// The same as sparse_ff_step at each of the n rows of x, with the controller's two products done
+// for the whole block (matmul_tokens) and the chosen units grouped by unit: each chosen w1 and w2
+// row is read once per block and used by every position that chose it, where n steps would read
+// it once per position. Each position still sums its units in block order, as the step does.
+void sparse_ff_tokens(const SparseFFWeights& w, const float* x, int n, const SparseFFTokensScratch& s, float* out,
+                      const ThreadPool& pool);
 
 struct FeedForwardScratch {
   float* normed = nullptr;  // [d]

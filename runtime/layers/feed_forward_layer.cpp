@@ -12,16 +12,27 @@ void FeedForwardLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
   const uint64_t sru = uint64_t(c_.sru_layers) * uint64_t(c_.sru_width);
   plan.scratch(&s_.ff.normed, d);
   plan.scratch(&s_.ff.branch, d);
+  chunk_ = std::min(limits.block, tokens_per_pass(s_.mm.engine));
+  const uint64_t chunk = uint64_t(chunk_);
+  plan.scratch(&s_.normed, chunk * d);
   if (w_.sparse) {
-    plan.scratch(&sparse_.lowrank, uint64_t(c_.d_lowrank));
+    const uint64_t r = uint64_t(c_.d_lowrank), blocks = uint64_t(c_.ff_blocks());
+    plan.scratch(&sparse_.lowrank, r);
     plan.scratch(&sparse_.logits, f);
-    plan.scratch(&sparse_.active, uint64_t(c_.ff_blocks()));
-    plan.scratch(&sparse_.selected, uint64_t(c_.ff_blocks()));
+    plan.scratch(&sparse_.active, blocks);
+    plan.scratch(&sparse_.selected, blocks);
+    SparseFFTokensScratch& t = s_.sparse_ff;
+    plan.scratch(&t.lowrank, chunk * r);
+    plan.scratch(&t.logits, chunk * f);
+    plan.scratch(&t.active, chunk * blocks);
+    plan.scratch(&t.selected, chunk * blocks);
+    plan.scratch(&t.order, chunk * blocks);
+    plan.scratch(&t.first, f + 1);
+    t.mm = &s_.mm;
+    plan_matmul(plan, s_.mm, r, d, limits.threads);  // m1
+    plan_matmul(plan, s_.mm, f, r, limits.threads);  // m2
   } else {
-    chunk_ = std::min(limits.block, tokens_per_pass(s_.mm.engine));
-    const uint64_t chunk = uint64_t(chunk_);
     plan.scratch(&s_.ff.dense.hidden, f);
-    plan.scratch(&s_.normed, chunk * d);
     plan.scratch(&s_.hidden, chunk * f);
     plan_matmul(plan, s_.mm, f, d, limits.threads);  // w1
     plan_matmul(plan, s_.mm, d, f, limits.threads);  // w2
@@ -42,21 +53,27 @@ void FeedForwardLayer::step(const float* x, int /*pos*/, float* out, const Threa
   feed_forward_step(w_, c_.layernorm_eps, x, s_.ff, sparse_, sru_state_, out, pool);
 }
 
-void FeedForwardLayer::tokens(const float* x, int n, int pos0, float* out, const ThreadPool& pool) {
+void FeedForwardLayer::tokens(const float* x, int n, int /*pos0*/, float* out, const ThreadPool& pool) {
   const int64_t d = c_.d_model;
   if (!decoder_ && w_.has_sru) std::fill(sru_state_, sru_state_ + c_.sru_layers * c_.sru_width, 0.0f);
-  if (w_.sparse) {
-    for (int t = 0; t < n; ++t) step(x + t * d, pos0 + t, out + t * d, pool);
-    return;
-  }
   for (int t0 = 0; t0 < n; t0 += chunk_) {
     const int m = std::min(chunk_, n - t0);
     for (int t = 0; t < m; ++t) {
       layer_norm(x + (t0 + t) * d, w_.norm.scale, w_.norm.bias, c_.layernorm_eps, size_t(d), s_.normed + t * d);
     }
+    if (w_.sparse) {
+      sparse_ff_tokens(w_.sff, s_.normed, m, s_.sparse_ff, out + t0 * d, pool);
+      continue;
+    }
     matmul_tokens(w_.w1.w, s_.normed, m, w_.w1.bias, s_.hidden, s_.mm, pool);
     activate_inplace(w_.activation, s_.hidden, size_t(m) * size_t(c_.d_ff));
     matmul_tokens(w_.w2.w, s_.hidden, m, w_.w2.bias, out + t0 * d, s_.mm, pool);
+  }
+  if (w_.sparse && n > 0) {  // selected_units(): the last position's choice, as a step leaves it
+    const int blocks = c_.ff_blocks(), last = (n - 1) % chunk_;
+    for (int i = 0; i < blocks; ++i) {
+      sparse_.selected[i] = s_.sparse_ff.selected[int64_t(last) * blocks + i] - i * w_.sff.units;
+    }
   }
   for (int t = 0; w_.has_sru && t < n; ++t) {  // the recurrence runs in order
     sru_branch_step(w_.sru, x + t * d, c_.layernorm_eps, sru_state_, s_.ff.sru, s_.ff.branch, pool);

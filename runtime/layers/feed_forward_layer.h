@@ -15,8 +15,9 @@ class FeedForwardLayer : public Layer {
       : w_(w), c_(c), s_(s), decoder_(decoder) {}
   void plan(ArenaPlan& plan, const LayerLimits& limits) override;
   void step(const float* x, int pos, float* out, const ThreadPool& pool) override;
-  // Dense FF: chunk_ rows at a time through matmul_tokens (the hidden rows are kept for a chunk);
-  // sparse FF: position by position (each selects its own units). The SRU runs in order.
+  // chunk_ rows at a time: the dense FF through matmul_tokens (the hidden rows are kept for a
+  // chunk), the sparse FF through sparse_ff_tokens (each chosen row read once per chunk). The SRU
+  // runs in order.
   void tokens(const float* x, int n, int pos0, float* out, const ThreadPool& pool) override;
   const int32_t* selected_units() const override { return sparse_.selected; }
 
@@ -27,7 +28,7 @@ class FeedForwardLayer : public Layer {
   bool decoder_;
   SparseFFScratch sparse_;      // this layer's own: keeps its last choice
   float* sru_state_ = nullptr;  // [cells * width]
-  int chunk_ = 1;               // rows per pass of the dense FF (kernels/matmul.h: tokens_per_pass)
+  int chunk_ = 1;               // rows per pass of the FF (kernels/matmul.h: tokens_per_pass)
 };
 
 }  // namespace terra

@@ -14,6 +14,7 @@
 #include "core/thread_pool.h"
 #include "kernels/matmul.h"
 #include "layers/attention_dense.h"
+#include "layers/attention_multconv.h"
 #include "layers/feed_forward.h"
 #include "model/config.h"
 
@@ -28,6 +29,8 @@ struct LayerScratch {
   float* context = nullptr;  // [n, heads * dv]
   KVCache kv;                // the encoder's keys and values of the whole input
   float* hidden = nullptr;   // [chunk, d_ff]: the dense FF's hidden rows
+  SparseFFTokensScratch sparse_ff;  // a chunk of positions through a sparse FF
+  MultConvTokensScratch multconv;   // a chunk of positions through multiplicative-conv attention
   MatmulScratch mm;          // the batched products' (kernels/matmul.h); its engine is the session's
 };
 
