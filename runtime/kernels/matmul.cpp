@@ -30,14 +30,12 @@ struct Product {
 
 // ---- native ----
 
-// Part i of `parts` owns a contiguous range of rows and scratch slot i.
-void rows_part(void* p, size_t part, size_t /*end*/) {
-  const auto& j = *static_cast<Product*>(p);
+// Output rows [begin, end) with scratch slot `slot`.
+void native_rows(const Product& j, size_t begin, size_t end, size_t slot) {
   const KernelSet& k = kernels();
   const size_t rows = size_t(j.w->rows), cols = size_t(j.w->cols);
-  const size_t begin = rows * part / j.parts, end = rows * (part + 1) / j.parts;
   // No native scratch is planned on the XNNPACK path: its slices hold threads × cols.
-  float* widened = (j.s->widened ? j.s->widened : j.s->slice) + part * cols;
+  float* widened = (j.s->widened ? j.s->widened : j.s->slice) + slot * cols;
   for (size_t r = begin; r < end; ++r) {
     const float* row = j.w->f32_row(int64_t(r));
     if (j.w->dtype != DType::kF32) {  // widened once, then shared by every token of the block
@@ -53,6 +51,13 @@ void rows_part(void* p, size_t part, size_t /*end*/) {
     }
     for (; t < j.tokens; ++t) j.y[size_t(t) * rows + r] = k.dot_f32(row, j.x + size_t(t) * cols, cols) + b;
   }
+}
+
+// Part i of `parts` owns a contiguous range of rows and scratch slot i.
+void rows_part(void* p, size_t part, size_t /*end*/) {
+  const auto& j = *static_cast<Product*>(p);
+  const size_t rows = size_t(j.w->rows);
+  native_rows(j, rows * part / j.parts, rows * (part + 1) / j.parts, part);
 }
 
 void native_matmul(Product& job, const ThreadPool& pool) {
@@ -150,14 +155,13 @@ std::atomic<uint64_t> slices_run{0};
 // Each thread runs its own share of the output rows, slice by slice, on the calling thread of
 // XNNPACK (no pool): packing, XNNPACK's serial step, is then parallel too, and every pool
 // dispatch is ours.
-void xnn_part(void* p, size_t part, size_t /*end*/) {
-  auto& j = *static_cast<Product*>(p);
+// Output rows [begin, end) with scratch slot `slot`; false when XNNPACK refused.
+bool xnn_rows(Product& j, uint64_t begin, uint64_t end, size_t slot) {
   const MatrixRef& w = *j.w;
   const uint64_t rows = uint64_t(w.rows), cols = uint64_t(w.cols), step = slice_rows(cols);
-  const uint64_t begin = rows * part / j.parts, end = rows * (part + 1) / j.parts;
   const float inf = std::numeric_limits<float>::infinity();
-  float* slice = j.s->slice + part * std::min(rows, step) * cols;
-  uint8_t* pack = reinterpret_cast<uint8_t*>(j.s->pack) + part * j.s->pack_bytes;
+  float* slice = j.s->slice + slot * std::min(rows, step) * cols;
+  uint8_t* pack = reinterpret_cast<uint8_t*>(j.s->pack) + slot * j.s->pack_bytes;
   for (uint64_t r0 = begin; r0 < end; r0 += step) {
     const uint64_t m = std::min(step, end - r0);
     const float* kernel = w.f32_row(int64_t(r0));
@@ -174,12 +178,16 @@ void xnn_part(void* p, size_t part, size_t /*end*/) {
     if (st == xnn_status_success) st = xnn_run_operator(op, nullptr);
     if (op) xnn_delete_operator(op);
     active_region = nullptr;
-    if (st != xnn_status_success) {
-      j.failed.store(true);
-      return;
-    }
+    if (st != xnn_status_success) return false;
     slices_run.fetch_add(1, std::memory_order_relaxed);
   }
+  return true;
+}
+
+void xnn_part(void* p, size_t part, size_t /*end*/) {
+  auto& j = *static_cast<Product*>(p);
+  const uint64_t rows = uint64_t(j.w->rows);
+  if (!xnn_rows(j, rows * part / j.parts, rows * (part + 1) / j.parts, part)) j.failed.store(true);
 }
 
 // False when XNNPACK refused (the caller then runs the native path).
@@ -233,6 +241,13 @@ void matmul_tokens(const MatrixRef& w, const float* x, int tokens, const float* 
   Product job{&w, x, tokens, bias, y, &s, 1};
   if (s.engine == MatmulEngine::kXnnpack && s.pack != nullptr && xnnpack_matmul(job, pool)) return;
   native_matmul(job, pool);
+}
+
+void matmul_tokens_serial(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y,
+                          const MatmulScratch& s, size_t slot) {
+  Product job{&w, x, tokens, bias, y, &s, 1};
+  if (s.engine == MatmulEngine::kXnnpack && s.pack != nullptr && xnn_rows(job, 0, uint64_t(w.rows), slot)) return;
+  native_rows(job, 0, size_t(w.rows), slot);
 }
 
 // XNNPACK: 256 tokens per pass packs each slice once per 256 tokens (800M baseline, 256-token

@@ -45,6 +45,11 @@ void plan_matmul(ArenaPlan& plan, MatmulScratch& s, uint64_t rows, uint64_t cols
 void matmul_tokens(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, const MatmulScratch& s,
                    const ThreadPool& pool);
 
+// The same product on the calling thread alone, with the scratch of thread `slot` (< the threads
+// it was planned for): for callers whose tasks already run one per thread (attention's heads).
+void matmul_tokens_serial(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y,
+                          const MatmulScratch& s, size_t slot);
+
 // Rows a caller should give one product when it can choose (a prompt's block, the FF's hidden
 // rows): enough that XNNPACK's packing of each slice is a small part of the work.
 int tokens_per_pass(MatmulEngine e);

@@ -25,7 +25,8 @@ void DenseAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
   }
   plan.scratch(&s_.attn.q, std::max(d, kw));
   plan.scratch(&s_.attn.context, std::max(d, vw));
-  plan_attend(plan, s_.attn.attend, positions, limits.threads);
+  plan_attend(plan, s_.attn.attend, positions, limits.block, std::max(c_.key_dim(), c_.value_dim()), limits.threads,
+              s_.mm);
   plan.scratch(&s_.normed, block * d);
   plan.scratch(&s_.q, block * kw);
   plan.scratch(&s_.context, block * vw);
@@ -64,7 +65,7 @@ void MultConvAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
   plan.state(&u_history_, uint64_t(c_.qkv_length_kernel) * d);
   plan.scratch(&s_.attn.q, std::max(d, key_width(c_)));
   plan.scratch(&s_.attn.gated, uint64_t(std::max(c_.qkv_sparsity, 1)) * d);
-  plan_attend(plan, s_.attn.attend, positions, limits.threads);
+  plan_attend(plan, s_.attn.attend, positions, limits.block, c_.head_dim(), limits.threads, s_.mm);
   plan.scratch(&s_.normed, uint64_t(limits.block) * d);
   plan_multconv_tokens(plan, s_.multconv, w_, c_, limits.block, limits.threads, s_.mm);
   plan.scratch(&s_.q, uint64_t(s_.multconv.chunk) * d);
