@@ -230,7 +230,7 @@ TEST_CASE("session planning refuses an arena over the memory limit, naming both 
   auto s = Session::create(*m.value(), o);  // default context: max_len, 4096 positions
   REQUIRE_FALSE(s.ok());
   CHECK(s.status().code() == ErrorCode::kOutOfMemory);
-  CHECK_THAT(s.status().message(), Catch::Contains("the session needs 1025 MiB for a context of 4096 positions") &&
+  CHECK_THAT(s.status().message(), Catch::Contains("the session needs 1028 MiB for a context of 4096 positions") &&
                                        Catch::Contains("more than its memory limit of 64 MiB"));
   o.max_context = 64;
   CHECK(Session::create(*m.value(), o).ok());
