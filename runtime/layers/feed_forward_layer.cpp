@@ -43,9 +43,18 @@ void FeedForwardLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
     } else {
       plan.scratch(&sru_state_, sru);
     }
+    const uint64_t width = uint64_t(c_.sru_width);
     plan.scratch(&s_.ff.sru.normed, d);
-    plan.scratch(&s_.ff.sru.h, uint64_t(c_.sru_width));
-    plan.scratch(&s_.ff.sru.gates, 3 * uint64_t(c_.sru_width));
+    plan.scratch(&s_.ff.sru.h, width);
+    plan.scratch(&s_.ff.sru.gates, 3 * width);
+    plan.scratch(&s_.sru.normed, chunk * d);
+    plan.scratch(&s_.sru.h, chunk * width);
+    plan.scratch(&s_.sru.gates, chunk * 3 * width);
+    plan.scratch(&s_.sru.out, chunk * d);
+    s_.sru.mm = &s_.mm;
+    plan_matmul(plan, s_.mm, width, d, limits.threads);      // in
+    plan_matmul(plan, s_.mm, 3 * width, width, limits.threads);  // a cell's gates
+    plan_matmul(plan, s_.mm, d, width, limits.threads);      // out
   }
 }
 
@@ -63,21 +72,21 @@ void FeedForwardLayer::tokens(const float* x, int n, int /*pos0*/, float* out, c
     }
     if (w_.sparse) {
       sparse_ff_tokens(w_.sff, s_.normed, m, s_.sparse_ff, out + t0 * d, pool);
-      continue;
+    } else {
+      matmul_tokens(w_.w1.w, s_.normed, m, w_.w1.bias, s_.hidden, s_.mm, pool);
+      activate_inplace(w_.activation, s_.hidden, size_t(m) * size_t(c_.d_ff));
+      matmul_tokens(w_.w2.w, s_.hidden, m, w_.w2.bias, out + t0 * d, s_.mm, pool);
     }
-    matmul_tokens(w_.w1.w, s_.normed, m, w_.w1.bias, s_.hidden, s_.mm, pool);
-    activate_inplace(w_.activation, s_.hidden, size_t(m) * size_t(c_.d_ff));
-    matmul_tokens(w_.w2.w, s_.hidden, m, w_.w2.bias, out + t0 * d, s_.mm, pool);
+    if (w_.has_sru) {  // the recurrence carries over from chunk to chunk
+      sru_branch_tokens(w_.sru, x + t0 * d, m, c_.layernorm_eps, sru_state_, s_.sru, pool);
+      add_inplace(out + t0 * d, s_.sru.out, size_t(m) * size_t(d));
+    }
   }
   if (w_.sparse && n > 0) {  // selected_units(): the last position's choice, as a step leaves it
     const int blocks = c_.ff_blocks(), last = (n - 1) % chunk_;
     for (int i = 0; i < blocks; ++i) {
       sparse_.selected[i] = s_.sparse_ff.selected[int64_t(last) * blocks + i] - i * w_.sff.units;
     }
-  }
-  for (int t = 0; w_.has_sru && t < n; ++t) {  // the recurrence runs in order
-    sru_branch_step(w_.sru, x + t * d, c_.layernorm_eps, sru_state_, s_.ff.sru, s_.ff.branch, pool);
-    add_inplace(out + t * d, s_.ff.branch, size_t(d));
   }
 }
 

@@ -16,8 +16,8 @@ class FeedForwardLayer : public Layer {
   void plan(ArenaPlan& plan, const LayerLimits& limits) override;
   void step(const float* x, int pos, float* out, const ThreadPool& pool) override;
   // chunk_ rows at a time: the dense FF through matmul_tokens (the hidden rows are kept for a
-  // chunk), the sparse FF through sparse_ff_tokens (each chosen row read once per chunk). The SRU
-  // runs in order.
+  // chunk), the sparse FF through sparse_ff_tokens (each chosen row read once per chunk), the SRU
+  // through sru_branch_tokens (its recurrence in order).
   void tokens(const float* x, int n, int pos0, float* out, const ThreadPool& pool) override;
   const int32_t* selected_units() const override { return sparse_.selected; }
 

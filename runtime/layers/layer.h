@@ -31,6 +31,7 @@ struct LayerScratch {
   float* hidden = nullptr;   // [chunk, d_ff]: the dense FF's hidden rows
   SparseFFTokensScratch sparse_ff;  // a chunk of positions through a sparse FF
   MultConvTokensScratch multconv;   // a chunk of positions through multiplicative-conv attention
+  SruTokensScratch sru;             // a chunk of positions through the FF's SRU branch
   MatmulScratch mm;          // the batched products' (kernels/matmul.h); its engine is the session's
 };
 
