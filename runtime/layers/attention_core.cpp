@@ -14,6 +14,7 @@ namespace {
 // Below this many multiply-adds in all, waking the pool costs more than it saves.
 constexpr uint64_t kSerialWork = uint64_t(1) << 16;
 
+// A dispatch of either path: the pairs or the heads of `a`, dealt to `parts` tasks.
 struct AttendJob {
   const float* q;
   const AttendShape* a;
@@ -54,18 +55,9 @@ constexpr int kHeadPathQueries = 16;
 // Probabilities per thread: a pass's queries x keys stay within 2 MiB.
 constexpr uint64_t kProbFloats = uint64_t(1) << 19;
 
-struct HeadsJob {
-  const float* q;
-  const AttendShape* a;
-  const KVCache* cache;
-  const AttendScratch* s;
-  float* context;
-  size_t parts;
-};
-
 // One head: its keys and transposed values gathered (XNNPACK's weights must be contiguous), the
 // scores as one product, a masked softmax per query, the context as a second product.
-void attend_head(const HeadsJob& j, int h, size_t slot) {
+void attend_head(const AttendJob& j, int h, size_t slot) {
   const AttendShape& a = *j.a;
   const AttendScratch& s = *j.s;
   const int64_t kw = int64_t(a.heads) * a.dk, vw = int64_t(a.heads) * a.dv;
@@ -98,7 +90,7 @@ void attend_head(const HeadsJob& j, int h, size_t slot) {
 
 // Part p takes heads p, p + parts, ... with scratch slot p.
 void heads_part(void* p, size_t part, size_t /*end*/) {
-  const auto& j = *static_cast<HeadsJob*>(p);
+  const auto& j = *static_cast<AttendJob*>(p);
   for (size_t h = part; h < size_t(j.a->heads); h += j.parts) attend_head(j, int(h), part);
 }
 
@@ -139,7 +131,7 @@ void attend(const float* q, const AttendShape& a, const KVCache& cache, const At
       AttendShape part = a;
       part.queries = std::min(s.chunk, a.queries - t0);
       if (a.causal) part.visible = a.visible + t0;
-      HeadsJob job{q + t0 * kw, &part, &cache, &s, context + t0 * vw, std::min<size_t>(pool.threads(), size_t(a.heads))};
+      AttendJob job{q + t0 * kw, &part, &cache, &s, context + t0 * vw, std::min<size_t>(pool.threads(), size_t(a.heads))};
       pool.parallel_for(job.parts, 1, heads_part, &job);
     }
     return;
