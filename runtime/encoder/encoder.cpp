@@ -1,15 +1,16 @@
 #include "encoder/encoder.h"
 
+#include <algorithm>
 #include <utility>
 
-#include "kernels/matvec.h"
+#include "kernels/matmul.h"
 #include "kernels/vector_ops.h"
 #include "layers/embedding.h"
 
 namespace terra {
 
 Encoder::Encoder(const ModelWeights& w, const ModelConfig& c, LayerScratch& s)
-    : w_(w), c_(c), layers_(make_encoder_layers(w, c, s)) {}
+    : w_(w), c_(c), layers_(make_encoder_layers(w, c, s)), mm_(s.mm) {}
 
 void Encoder::plan(ArenaPlan& plan, int max_input, int threads) {
   const uint64_t d = uint64_t(c_.d_model), in = uint64_t(max_input);
@@ -17,8 +18,9 @@ void Encoder::plan(ArenaPlan& plan, int max_input, int threads) {
   plan.scratch(&x_, in * d);
   plan.scratch(&y_, in * d);
   plan.scratch(&out_, in * d);
-  plan.scratch(&mean_, d);
-  plan.scratch(&row_, d);
+  chunk_ = std::max(1, std::min(max_input, tokens_per_pass(mm_.engine)));
+  plan.scratch(&row_, uint64_t(chunk_) * d);
+  plan_matmul(plan, mm_, d, d, threads);
 }
 
 EncoderOutput Encoder::run(const int* tokens, int n, const ThreadPool& pool) {
@@ -40,12 +42,14 @@ EncoderOutput Encoder::run(const int* tokens, int n, const ThreadPool& pool) {
   }
   if (c_.reversible_encoder) return {x, y};
   // LN(Dense((a + b) / 2)), written over stream one, which then feeds both decoder streams.
-  for (int t = 0; t < n; ++t) {
-    float* a = x + t * d;
-    const float* s = y + t * d;
-    for (int64_t i = 0; i < d; ++i) mean_[i] = (a[i] + s[i]) * 0.5f;
-    matvec(w_.encoder_out_dense.w, mean_, w_.encoder_out_dense.bias, row_, pool);
-    layer_norm(row_, w_.encoder_out_norm.scale, w_.encoder_out_norm.bias, c_.layernorm_eps, size_t(d), a);
+  for (int64_t i = 0; i < int64_t(n) * d; ++i) out_[i] = (x[i] + y[i]) * 0.5f;
+  for (int t0 = 0; t0 < n; t0 += chunk_) {
+    const int m = std::min(chunk_, n - t0);
+    matmul_tokens(w_.encoder_out_dense.w, out_ + t0 * d, m, w_.encoder_out_dense.bias, row_, mm_, pool);
+    for (int t = 0; t < m; ++t) {
+      layer_norm(row_ + t * d, w_.encoder_out_norm.scale, w_.encoder_out_norm.bias, c_.layernorm_eps, size_t(d),
+                 x + (t0 + t) * d);
+    }
   }
   return {x, x};
 }

@@ -32,9 +32,10 @@ class Encoder {
   LayerStack layers_;
   float* x_ = nullptr;    // [max_input, d]: stream one
   float* y_ = nullptr;    // [max_input, d]: stream two
-  float* out_ = nullptr;  // [max_input, d]: a branch's rows
-  float* mean_ = nullptr;  // [d]
-  float* row_ = nullptr;   // [d]
+  float* out_ = nullptr;  // [max_input, d]: a branch's rows; at the end, the streams' mean
+  float* row_ = nullptr;  // [chunk_, d]: the output dense's rows
+  MatmulScratch& mm_;
+  int chunk_ = 1;         // rows per pass of the output dense (kernels/matmul.h: tokens_per_pass)
 };
 
 }  // namespace terra
