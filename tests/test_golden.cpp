@@ -182,3 +182,47 @@ TEST_CASE("prefill then steps equals the full-sequence evaluation and reset star
     s.reset();
   }
 }
+
+TEST_CASE("scoring every position matches the reference's negative log-likelihoods", "[golden]") {
+  // Session::score (perplexity) runs the loss layer on blocks of positions; the reference's logits
+  // at each position give the expected -log p(next token).
+  const std::string name = GENERATE(from_range(std::begin(kConfigs), std::end(kConfigs)));
+  const int threads = GENERATE(1, 2);
+  const std::string tag = GENERATE(as<std::string>(), "", "int8");
+  INFO("config " << name << " " << tag << ", threads " << threads);
+  Golden g = load_golden(name);
+  auto model = load_model(name + (tag.empty() ? "" : "." + tag) + ".terra");
+  const int V = model->config().output_vocab(), T = int(g.tokens.size()), Ti = int(g.input.size());
+  const std::vector<float> want = g.logits(tag.empty() ? "logits" : "logits_" + tag);
+  SessionOptions options{Ti + T, threads, Ti};
+  options.scoring = true;
+  auto session = Session::create(*model, options);
+  REQUIRE(session.ok());
+  Session& s = *session.value();
+  if (Ti > 0) REQUIRE(s.encode(g.input.data(), g.input.size()).ok());
+  double expected = 0;
+  for (int t = 0; t + 1 < T; ++t) {
+    const float* l = &want[size_t(t) * size_t(V)];
+    double mx = l[0], sum = 0;
+    for (int v = 0; v < V; ++v) mx = std::max(mx, double(l[v]));
+    for (int v = 0; v < V; ++v) sum += std::exp(double(l[v]) - mx);
+    expected += mx + std::log(sum) - double(l[g.tokens[size_t(t) + 1]]);
+  }
+  double got = 0;
+  REQUIRE(s.score(g.tokens.data(), g.tokens.data() + 1, size_t(T - 1), &got).ok());
+  // Logits within 1e-5 relative (the decoding tests) move each position's NLL by well under 1e-4.
+  CHECK(std::fabs(got - expected) <= 1e-4 * (T - 1));
+  REQUIRE(s.position() == Ti + T - 1);
+  CHECK(position_error(s.logits(), &want[size_t(T - 2) * size_t(V)], V) <= kF32Tolerance);
+}
+
+TEST_CASE("score needs a session planned for it", "[golden]") {
+  auto model = load_model("dense_fixedbase.terra");
+  auto session = Session::create(*model, {32, 1});
+  REQUIRE(session.ok());
+  const int tokens[] = {1, 2, 3};
+  double nll = 0;
+  const Status st = session.value()->score(tokens, tokens + 1, 2, &nll);
+  CHECK(st.code() == ErrorCode::kInvalidArgument);
+  CHECK_THAT(st.message(), Catch::Contains("scoring = true"));
+}

@@ -30,6 +30,7 @@ int run_perplexity(const PerplexityArgs& args) {
   options.max_context = args.window + 1;
   options.threads = args.threads;
   options.max_memory = args.max_memory;
+  options.scoring = true;
   auto session = Session::create(*model.value(), options);
   if (!session.ok()) return fail(session.status());
 

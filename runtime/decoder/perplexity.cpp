@@ -6,17 +6,6 @@
 
 namespace terra {
 
-namespace {
-// -log softmax(logits)[target], in double: logsumexp(logits) - logits[target].
-double token_nll(const float* logits, int vocab, int target) {
-  double mx = logits[0];
-  for (int v = 1; v < vocab; ++v) mx = std::max(mx, double(logits[v]));
-  double sum = 0;
-  for (int v = 0; v < vocab; ++v) sum += std::exp(double(logits[v]) - mx);
-  return mx + std::log(sum) - double(logits[target]);
-}
-}  // namespace
-
 Result<PerplexityResult> evaluate_perplexity(Session& session, const std::vector<int>& ids, int window, int start_id) {
   if (window < 1 || window + 1 > session.max_context()) {
     return Status::Error(ErrorCode::kInvalidArgument, "window = " + std::to_string(window) +
@@ -24,15 +13,17 @@ Result<PerplexityResult> evaluate_perplexity(Session& session, const std::vector
                                                           "] for this session");
   }
   if (ids.empty()) return Status::Error(ErrorCode::kInvalidArgument, "the text has no tokens");
+  // Each window starts a new sequence at the start id; the logits at each position score the
+  // next token. The session scores a block of positions per pass (Session::score).
+  std::vector<int> inputs;
+  inputs.reserve(size_t(window));
   double total = 0;
   for (size_t begin = 0; begin < ids.size(); begin += size_t(window)) {
     const size_t end = std::min(ids.size(), begin + size_t(window));
+    inputs.assign(1, start_id);
+    inputs.insert(inputs.end(), ids.begin() + int64_t(begin), ids.begin() + int64_t(end) - 1);
     session.reset();
-    TERRA_RETURN_IF_ERROR(session.step(start_id));
-    for (size_t i = begin; i < end; ++i) {
-      total += token_nll(session.logits(), session.vocab_size(), ids[i]);
-      if (i + 1 < end) TERRA_RETURN_IF_ERROR(session.step(ids[i]));
-    }
+    TERRA_RETURN_IF_ERROR(session.score(inputs.data(), ids.data() + begin, end - begin, &total));
   }
   PerplexityResult r;
   r.tokens = int64_t(ids.size());

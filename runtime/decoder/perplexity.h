@@ -17,7 +17,7 @@ struct PerplexityResult {
   double perplexity = 0;     // exp(nll_per_token)
 };
 
-// The session must hold window + 1 positions.
+// The session must hold window + 1 positions and be created with SessionOptions::scoring.
 Result<PerplexityResult> evaluate_perplexity(Session& session, const std::vector<int>& ids, int window, int start_id);
 
 }  // namespace terra

@@ -58,6 +58,9 @@ Session::Session(const Model& model, const SessionOptions& options, int max_cont
       decoder_(make_decoder_layers(model.weights(), model.config(), scratch_)) {
   scratch_.mm.engine = resolve_engine(options.engine);
   block_ = tokens_per_pass(scratch_.mm.engine);
+  // 32 positions of logits per pass: 4 MiB at a 32K vocabulary, and each packed slice of the loss
+  // matrix still serves 32 rows.
+  if (options.scoring) scoring_.rows = std::min(block_, 32);
   const size_t per_layer = size_t(config_.n_decoder_attention_layers) + 1;
   for (size_t i = per_layer - 1; i < decoder_.size(); i += per_layer) ff_layers_.push_back(decoder_[i].get());
   if (max_input_ > 0) encoder_ = std::make_unique<Encoder>(model.weights(), model.config(), scratch_);
@@ -76,6 +79,12 @@ Status Session::plan(uint64_t max_memory) {
   plan_.state(&logits_, uint64_t(c.output_vocab()));  // read after the call that computed them
   if (c.loss_sparsity > 0) plan_.scratch(&loss_gated_, uint64_t(c.loss_sparsity) * out_width);
   for (float** p : {&chunk_.a, &chunk_.b, &chunk_.out}) plan_.scratch(p, uint64_t(block_) * d);
+  if (scoring_.rows > 0) {
+    const uint64_t rows = uint64_t(scoring_.rows);
+    plan_.scratch(&scoring_.normed, rows * out_width);
+    plan_.scratch(&scoring_.logits, rows * uint64_t(c.output_vocab()));
+    plan_loss_tokens(plan_, scoring_.loss, weights_.loss, scoring_.rows, threads, scratch_.mm);
+  }
   const uint64_t needed = plan_.bytes();
   const uint64_t limit = max_memory != 0 ? max_memory : platform::physical_memory_bytes() / 2;
   if (limit != 0 && needed > limit) {
@@ -174,13 +183,21 @@ Status Session::step(int token) {
   return check_logits();
 }
 
-Status Session::prefill(const int* tokens, size_t count) {
+Status Session::prefill(const int* tokens, size_t count) { return score(tokens, nullptr, count, nullptr); }
+
+Status Session::score(const int* tokens, const int* targets, size_t count, double* nll) {
+  if (targets && scoring_.rows == 0) {
+    return Status::Error(ErrorCode::kInvalidArgument, "score: the session was not created with scoring = true");
+  }
   // Check everything first so a bad prompt leaves the session as it was.
-  for (size_t i = 0; i < count; ++i) TERRA_RETURN_IF_ERROR(check_token(tokens[i], config_.output_vocab()));
+  for (size_t i = 0; i < count; ++i) {
+    TERRA_RETURN_IF_ERROR(check_token(tokens[i], config_.output_vocab()));
+    if (targets) TERRA_RETURN_IF_ERROR(check_token(targets[i], config_.output_vocab()));
+  }
   TERRA_RETURN_IF_ERROR(check_room(count));
   for (size_t i = 0; i < count; i += size_t(block_)) {
     const int n = int(std::min(count - i, size_t(block_)));
-    prefill_chunk(tokens + i, n, i + size_t(n) == count);
+    TERRA_RETURN_IF_ERROR(prefill_chunk(tokens + i, n, i + size_t(n) == count, targets ? targets + i : nullptr, nll));
   }
   return count > 0 ? check_logits() : Status::Ok();
 }
@@ -228,7 +245,7 @@ void Session::decode_position(const float* first, const float* second, bool want
   if (want_logits) finish_logits(x, y);
 }
 
-void Session::finish_logits(const float* x, const float* y) {
+void Session::output_row(const float* x, const float* y, float* out) {
   const ModelConfig& c = config_;
   const size_t d = size_t(c.d_model);
   if (c.decoder_output == DecoderOutput::kConcat) {  // ReformerLM: LN over [a; b]
@@ -237,12 +254,31 @@ void Session::finish_logits(const float* x, const float* y) {
   } else {  // (x + y) / 2; with residual blocks x == y: the stream itself
     for (size_t i = 0; i < d; ++i) branch_[i] = (x[i] + y[i]) * 0.5f;
   }
-  const size_t width = size_t(c.output_width());
-  layer_norm(branch_, weights_.out_norm.scale, weights_.out_norm.bias, c.layernorm_eps, width, normed_);
+  layer_norm(branch_, weights_.out_norm.scale, weights_.out_norm.bias, c.layernorm_eps, size_t(c.output_width()), out);
+}
+
+void Session::finish_logits(const float* x, const float* y) {
+  output_row(x, y, normed_);
   loss_step(weights_.loss, normed_, loss_gated_, logits_, pool_);
 }
 
-void Session::prefill_chunk(const int* tokens, int n, bool want_logits) {
+namespace {
+// -log softmax(logits)[target], in double: logsumexp(logits) - logits[target]. False when a logit
+// is not finite.
+bool token_nll(const float* logits, int vocab, int target, double* nll) {
+  double mx = logits[0];
+  for (int v = 0; v < vocab; ++v) {
+    if (!std::isfinite(logits[v])) return false;
+    mx = std::max(mx, double(logits[v]));
+  }
+  double sum = 0;
+  for (int v = 0; v < vocab; ++v) sum += std::exp(double(logits[v]) - mx);
+  *nll += mx + std::log(sum) - double(logits[target]);
+  return true;
+}
+}  // namespace
+
+Status Session::prefill_chunk(const int* tokens, int n, bool want_logits, const int* targets, double* nll) {
   const ModelConfig& c = config_;
   const int64_t d = c.d_model;
   const int pos0 = position_;
@@ -261,6 +297,21 @@ void Session::prefill_chunk(const int* tokens, int n, bool want_logits) {
   }
   position_ += n;
   if (want_logits) finish_logits(x + (n - 1) * d, y + (n - 1) * d);
+  const int V = c.output_vocab();
+  const int64_t width = c.output_width();
+  for (int t0 = 0; targets && t0 < n; t0 += scoring_.rows) {
+    const int m = std::min(scoring_.rows, n - t0);
+    for (int t = 0; t < m; ++t) output_row(x + (t0 + t) * d, y + (t0 + t) * d, scoring_.normed + t * width);
+    loss_tokens(weights_.loss, scoring_.normed, m, scoring_.loss, scoring_.logits, pool_);
+    for (int t = 0; t < m; ++t) {
+      if (!token_nll(scoring_.logits + int64_t(t) * V, V, targets[t0 + t], nll)) {
+        return Status::Error(ErrorCode::kCorruptModel, "the model produced a non-finite logit at position " +
+                                                           std::to_string(pos0 + t0 + t) +
+                                                           ": its weights may be damaged; `terra verify` checks the file");
+      }
+    }
+  }
+  return Status::Ok();
 }
 
 }  // namespace terra

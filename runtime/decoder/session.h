@@ -23,6 +23,7 @@
 #include "encoder/encoder.h"
 #include "kernels/matmul.h"
 #include "layers/layer_stack.h"
+#include "layers/loss.h"
 #include "model/model.h"
 
 namespace terra {
@@ -38,6 +39,8 @@ struct SessionOptions {
   // Who runs the batched products (prompts, the encoder): kAuto is XNNPACK where it runs
   // (kernels/matmul.h); decoding one token at a time is always terra's own kernels.
   MatmulEngine engine = MatmulEngine::kAuto;
+  // Plans score()'s buffers: the logits of a few positions at a time (rows x vocabulary floats).
+  bool scoring = false;
 };
 
 class Session {
@@ -50,6 +53,10 @@ class Session {
   Status step(int token);
   // Feeds tokens in order; logits() then holds those of the last one.
   Status prefill(const int* tokens, size_t count);
+  // prefill(), and adds to *nll the negative log-likelihood of targets[i] under the logits at
+  // tokens[i], for every i (perplexity): the loss layer runs on blocks of positions. Needs a
+  // session created with SessionOptions::scoring.
+  Status score(const int* tokens, const int* targets, size_t count, double* nll);
   // Forgets the sequence; the next token is position 0.
   void reset();
   // Continues `other`'s sequence from here on: its positions, caches, recurrent state and logits
@@ -80,8 +87,12 @@ class Session {
   Status check_logits() const;
   // Runs one position through the decoder stack from the two streams' initial values.
   void decode_position(const float* first, const float* second, bool want_logits);
-  // Runs up to block_ tokens through the stack together (Layer::tokens).
-  void prefill_chunk(const int* tokens, int count, bool want_logits);
+  // Runs up to block_ tokens through the stack together (Layer::tokens); with targets, adds their
+  // negative log-likelihoods to *nll.
+  Status prefill_chunk(const int* tokens, int count, bool want_logits, const int* targets = nullptr,
+                       double* nll = nullptr);
+  // The row the loss layer reads: LN of the streams' mean (or their concatenation).
+  void output_row(const float* x, const float* y, float* out);
   void finish_logits(const float* x, const float* y);
   void embed_and_decode(int token, bool want_logits);
 
@@ -106,6 +117,12 @@ class Session {
   float* branch_ = nullptr;    // a half-residual's branch output, [max(d, output width)]
   float* logits_ = nullptr;    // [V]
   float* loss_gated_ = nullptr;  // [loss_sparsity * d]
+  struct Scoring {
+    int rows = 0;               // positions per pass of the loss layer (0: not planned)
+    float* normed = nullptr;    // [rows, output width]
+    float* logits = nullptr;    // [rows, V]
+    LossTokensScratch loss;
+  } scoring_;
   int block_ = 16;  // prompt tokens per pass (kernels/matmul.h: tokens_per_pass)
   struct Chunk {
     float* a = nullptr;    // [block_, d] stream one

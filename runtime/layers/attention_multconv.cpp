@@ -120,13 +120,11 @@ void plan_multconv_tokens(ArenaPlan& plan, MultConvTokensScratch& s, const Atten
   s.chunk = std::max(1, std::min(block, 32));
   const uint64_t chunk = uint64_t(s.chunk), H = uint64_t(module_pad(w)), P = S + 2 * H;
   const uint64_t lead = uint64_t(c.qkv_length_kernel - 1);
-  plan.scratch(&s.gating, S * d);
-  plan.scratch(&s.gated, chunk * S * d);
+  plan_factored_dense_tokens(plan, s.mult, w.mult, s.chunk, threads, mm);
   plan.scratch(&s.padded, (lead + chunk) * P * M);
   plan.scratch(&s.sum, chunk * std::max(P * M, d));  // also the FactoredDense's outputs
   plan.scratch(&s.tap, chunk * P * M);
   s.mm = &mm;
-  plan_matmul(plan, mm, M, d, threads);  // the projection
   if (c.qkv_sparsity > 1) {
     plan_matmul(plan, mm, M, M, threads);  // a tap
   } else {
@@ -140,21 +138,10 @@ void multconv_attention_tokens(const AttentionWeights& w, const ModelConfig& c, 
   const int64_t d = c.d_model;
   const int S = std::max(c.qkv_sparsity, 1), M = int(d) / S, lk = c.qkv_length_kernel, lead = lk - 1;
   const int H = S > 1 ? module_pad(w) : 0, P = S + 2 * H;
-  for (int i = 0; i < S; ++i) copy_row(w.mult.gating, i, ts.gating + int64_t(i) * d);
   for (int t0 = 0; t0 < n; t0 += ts.chunk) {
     const int m = std::min(ts.chunk, n - t0), p0 = pos0 + t0;
-    // The FactoredDense for all m positions: gated[(t*S + i)] = x_t * gating_i, times the projection.
-    for (int t = 0; t < m; ++t) {
-      for (int i = 0; i < S; ++i) {
-        const float* g = ts.gating + int64_t(i) * d;
-        const float* xt = x + int64_t(t0 + t) * d;
-        float* row = ts.gated + (int64_t(t) * S + i) * d;
-        for (int64_t k = 0; k < d; ++k) row[k] = xt[k] * g[k];
-      }
-    }
-    float* u = ts.sum;  // [m * S, M]: row t * S + i is module i of position p0 + t
-    matmul_tokens(w.mult.projection, ts.gated, m * S, nullptr, u, *ts.mm, pool);
-    for (int t = 0; t < m; ++t) add_inplace(u + int64_t(t) * d, w.mult.bias, size_t(d));
+    float* u = ts.sum;  // [m, d]: the FactoredDense output of position p0 + t, module by module
+    factored_dense_tokens(w.mult, x + int64_t(t0) * d, m, ts.mult, u, pool);
     if (S == 1) {  // plain Dense Q, K, V
       for (int t = 0; t < m; ++t) std::copy(u + t * d, u + (t + 1) * d, u_history + int64_t((p0 + t) % lk) * d);
       matmul_tokens(w.q.w, u, m, w.q.bias, q, *ts.mm, pool);

@@ -9,6 +9,7 @@
 #include "core/thread_pool.h"
 #include "kernels/matmul.h"
 #include "layers/attention_dense.h"
+#include "layers/factored_dense.h"
 #include "model/config.h"
 #include "model/weights.h"
 
@@ -19,17 +20,15 @@ void multconv_attention_step(const AttentionWeights& w, const ModelConfig& c, co
                              const KVCache& cache, float* u_history, const AttentionScratch& s, float* out,
                              const ThreadPool& pool);
 
-// A block of positions at once (prefill). The FactoredDense is one product: the S gated copies
-// of each position's input are the rows of a [chunk * S, d] matrix times the [M, d] projection.
-// Each convolution over (time, module) is a sum over its taps (dt, ds) of products of the M x M
+// A block of positions at once (prefill). The FactoredDense is one product
+// (factored_dense_tokens). Each convolution over (time, module) is a sum over its taps (dt, ds) of products of the M x M
 // tap matrix with the FactoredDense outputs shifted by (dt, ds): those are laid out with H zero
 // modules at both ends of every position (H the widest half kernel) and the lk-1 positions before
 // the chunk in front, so each shift is a plain offset into one buffer. Rows computed at the pad
 // modules are never read.
 struct MultConvTokensScratch {
   int chunk = 1;             // positions per pass
-  float* gating = nullptr;   // [S, d]: the gating rows as f32
-  float* gated = nullptr;    // [chunk * S, d]
+  FactoredDenseTokensScratch mult;
   float* padded = nullptr;   // [(lk - 1 + chunk) * (S + 2H), M]: the FactoredDense outputs, padded
   float* sum = nullptr;      // [chunk * (S + 2H), M]: a convolution's taps added up
   float* tap = nullptr;      // [chunk * (S + 2H), M]: one tap's product

@@ -33,4 +33,29 @@ void factored_dense(const FactoredDenseWeights& w, const float* x, float* gated,
   pool.parallel_for(size_t(w.projection.rows), 16, project_rows, &job);
 }
 
+void plan_factored_dense_tokens(ArenaPlan& plan, FactoredDenseTokensScratch& s, const FactoredDenseWeights& w,
+                                int rows, int threads, MatmulScratch& mm) {
+  const uint64_t S = uint64_t(w.gating.rows), d = uint64_t(w.gating.cols);
+  plan.scratch(&s.gating, S * d);
+  plan.scratch(&s.gated, uint64_t(rows) * S * d);
+  s.mm = &mm;
+  plan_matmul(plan, mm, uint64_t(w.projection.rows), d, threads);
+}
+
+void factored_dense_tokens(const FactoredDenseWeights& w, const float* x, int n, const FactoredDenseTokensScratch& s,
+                           float* out, const ThreadPool& pool) {
+  const int64_t S = w.gating.rows, d = w.gating.cols, width = S * w.projection.rows;
+  for (int64_t i = 0; i < S; ++i) copy_row(w.gating, i, s.gating + i * d);
+  for (int t = 0; t < n; ++t) {
+    for (int64_t i = 0; i < S; ++i) {
+      const float* g = s.gating + i * d;
+      const float* xt = x + t * d;
+      float* row = s.gated + (t * S + i) * d;
+      for (int64_t k = 0; k < d; ++k) row[k] = xt[k] * g[k];
+    }
+  }
+  matmul_tokens(w.projection, s.gated, int(n * S), nullptr, out, *s.mm, pool);
+  for (int t = 0; t < n; ++t) add_inplace(out + t * width, w.bias, size_t(width));
+}
+
 }  // namespace terra
