@@ -77,7 +77,10 @@ Status Session::plan(uint64_t max_memory) {
   plan_.scratch(&normed_, std::max(d, out_width));
   plan_.scratch(&branch_, std::max(d, out_width));
   plan_.state(&logits_, uint64_t(c.output_vocab()));  // read after the call that computed them
-  if (c.loss_sparsity > 0) plan_.scratch(&loss_gated_, uint64_t(c.loss_sparsity) * out_width);
+  if (c.loss_sparsity > 0) {
+    plan_.scratch(&loss_gated_, uint64_t(c.loss_sparsity) * out_width);
+    plan_.scratch(&loss_widened_, uint64_t(threads) * out_width);
+  }
   for (float** p : {&chunk_.a, &chunk_.b, &chunk_.out}) plan_.scratch(p, uint64_t(block_) * d);
   if (scoring_.rows > 0) {
     const uint64_t rows = uint64_t(scoring_.rows);
@@ -259,7 +262,7 @@ void Session::output_row(const float* x, const float* y, float* out) {
 
 void Session::finish_logits(const float* x, const float* y) {
   output_row(x, y, normed_);
-  loss_step(weights_.loss, normed_, loss_gated_, logits_, pool_);
+  loss_step(weights_.loss, normed_, loss_gated_, loss_widened_, logits_, pool_);
 }
 
 namespace {

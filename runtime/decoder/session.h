@@ -117,6 +117,7 @@ class Session {
   float* branch_ = nullptr;    // a half-residual's branch output, [max(d, output width)]
   float* logits_ = nullptr;    // [V]
   float* loss_gated_ = nullptr;  // [loss_sparsity * d]
+  float* loss_widened_ = nullptr;  // [threads, d]: a factored loss row widened to f32
   struct Scoring {
     int rows = 0;               // positions per pass of the loss layer (0: not planned)
     float* normed = nullptr;    // [rows, output width]

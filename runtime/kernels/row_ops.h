@@ -39,10 +39,11 @@ struct RowOpsOf {
   static void axpy(const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
     K::template axpy<T>(s, row<T>(w, r) + begin, y, size_t(n));
   }
+  // Through the vector axpy (1 * w + 0 is w exactly): a scalar conversion loop would not vectorize.
   template <typename T>
   static void widen(const MatrixRef& w, int64_t r, float* out) {
-    const T* v = row<T>(w, r);
-    for (size_t i = 0; i < len(w); ++i) out[i] = K::widen(v[i]);
+    for (size_t i = 0; i < len(w); ++i) out[i] = 0.0f;
+    K::template axpy<T>(1.0f, row<T>(w, r), out, len(w));
   }
 
   // int8: the kernels are unscaled; the row's scale is applied here.

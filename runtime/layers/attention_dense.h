@@ -13,6 +13,8 @@ struct AttentionScratch {
   float* context = nullptr;  // [max(d, heads * dv)]
   AttendScratch attend;      // scores, one row of max_context per thread
   float* gated = nullptr;    // [S * d]: mult_conv's gated copies of the input
+  float* widened = nullptr;  // [threads, d]: mult_conv's FactoredDense rows widened to f32
+  float* conv_kernels = nullptr;  // mult_conv's three convolution kernels widened to f32 (non-f32 files)
 };
 
 // Writes the key and value of position `pos` into the cache, attends over positions 0..pos and

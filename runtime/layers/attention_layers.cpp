@@ -65,6 +65,12 @@ void MultConvAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
   plan.state(&u_history_, uint64_t(c_.qkv_length_kernel) * d);
   plan.scratch(&s_.attn.q, std::max(d, key_width(c_)));
   plan.scratch(&s_.attn.gated, uint64_t(std::max(c_.qkv_sparsity, 1)) * d);
+  plan.scratch(&s_.attn.widened, uint64_t(limits.threads) * d);
+  uint64_t conv = 0;  // the convolution kernels a step widens to f32 (attention_multconv.cpp)
+  for (const ConvWeights* cw : {&w_.conv_q, &w_.conv_k, &w_.conv_v}) {
+    if (cw->kernel.dtype != DType::kF32) conv += uint64_t(cw->kernel.rows) * uint64_t(cw->kernel.cols);
+  }
+  if (conv > 0) plan.scratch(&s_.attn.conv_kernels, conv);
   plan_attend(plan, s_.attn.attend, positions, limits.block, c_.head_dim(), limits.threads, s_.mm);
   plan.scratch(&s_.normed, uint64_t(limits.block) * d);
   plan_multconv_tokens(plan, s_.multconv, w_, c_, limits.block, limits.threads, s_.mm);

@@ -50,6 +50,17 @@ void conv_qkv(void* p, size_t begin, size_t end) {
   for (size_t i = begin; i < end; ++i) conv_modules(&j.conv[i / S], i % S, i % S + 1);
 }
 
+// A non-f32 kernel widened into `out` (each weight then serves all S modules, so it is widened
+// once per position instead of S times); an f32 kernel as it is.
+ConvWeights widened_kernel(const ConvWeights& cw, float* out) {
+  if (cw.kernel.dtype == DType::kF32) return cw;
+  const int64_t rows = cw.kernel.rows, cols = cw.kernel.cols;
+  for (int64_t r = 0; r < rows; ++r) copy_row(cw.kernel, r, out + r * cols);
+  ConvWeights f = cw;
+  f.kernel = MatrixRef::of(out, DType::kF32, rows, cols);
+  return f;
+}
+
 }  // namespace
 
 void multconv_attention_step(const AttentionWeights& w, const ModelConfig& c, const float* x, int pos,
@@ -58,7 +69,7 @@ void multconv_attention_step(const AttentionWeights& w, const ModelConfig& c, co
   const int64_t d = c.d_model;
   const int lk = c.qkv_length_kernel;
   float* u = u_history + int64_t(pos % lk) * d;
-  factored_dense(w.mult, x, s.gated, u, pool);
+  factored_dense(w.mult, x, s.gated, s.widened, u, pool);
   float* k_row = cache.k + int64_t(pos) * d;
   float* v_row = cache.v + int64_t(pos) * d;
   if (c.qkv_sparsity == 1) {
@@ -72,7 +83,13 @@ void multconv_attention_step(const AttentionWeights& w, const ModelConfig& c, co
       rows[dt] = t < 0 ? nullptr : u_history + int64_t(t % lk) * d;
     }
     const int S = c.qkv_sparsity, M = int(d) / S;
-    QkvJob job{{{&w.conv_q, rows, S, M, s.q}, {&w.conv_k, rows, S, M, k_row}, {&w.conv_v, rows, S, M, v_row}}};
+    float* wide = s.conv_kernels;
+    const ConvWeights cq = widened_kernel(w.conv_q, wide);
+    if (cq.kernel.data == wide) wide += cq.kernel.rows * cq.kernel.cols;
+    const ConvWeights ck = widened_kernel(w.conv_k, wide);
+    if (ck.kernel.data == wide) wide += ck.kernel.rows * ck.kernel.cols;
+    const ConvWeights cv = widened_kernel(w.conv_v, wide);
+    QkvJob job{{{&cq, rows, S, M, s.q}, {&ck, rows, S, M, k_row}, {&cv, rows, S, M, v_row}}};
     pool.parallel_for(size_t(3 * S), 1, conv_qkv, &job);
   }
   attend(s.q, {1, pos + 1, true, c.n_heads, c.head_dim(), c.head_dim()}, cache, s.attend, out, pool);  // no output projection

@@ -10,8 +10,10 @@
 
 namespace terra {
 
-// gated: scratch of S * d_in floats.
-void factored_dense(const FactoredDenseWeights& w, const float* x, float* gated, float* out, const ThreadPool& pool);
+// gated: scratch of S * d_in floats; widened: [threads, d_in] floats for a non-f32 projection (each
+// row is widened once and then serves all S gated inputs), else unused.
+void factored_dense(const FactoredDenseWeights& w, const float* x, float* gated, float* widened, float* out,
+                    const ThreadPool& pool);
 
 // n rows at once: the S gated copies of every row are the rows of one [n * S, d_in] matrix times
 // the [M, d_in] projection, whose output rows are exactly out's [n, S * M] layout.

@@ -6,9 +6,10 @@
 
 namespace terra {
 
-void loss_step(const LossWeights& w, const float* x, float* gated, float* logits, const ThreadPool& pool) {
+void loss_step(const LossWeights& w, const float* x, float* gated, float* widened, float* logits,
+               const ThreadPool& pool) {
   if (w.factored) {
-    factored_dense(w.mult, x, gated, logits, pool);
+    factored_dense(w.mult, x, gated, widened, logits, pool);
   } else {
     matvec(w.kernel, x, w.bias, logits, pool);
   }

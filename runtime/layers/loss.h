@@ -8,8 +8,10 @@
 
 namespace terra {
 
-// gated: scratch of loss_sparsity * d floats (unused for the dense layer).
-void loss_step(const LossWeights& w, const float* x, float* gated, float* logits, const ThreadPool& pool);
+// gated: scratch of loss_sparsity * d floats, widened: [threads, d] (factored_dense; both unused
+// for the dense layer).
+void loss_step(const LossWeights& w, const float* x, float* gated, float* widened, float* logits,
+               const ThreadPool& pool);
 
 // n rows at once (scoring every position of a text): the dense loss as one product, the factored
 // loss through factored_dense_tokens. logits: [n, V].
