@@ -200,6 +200,67 @@ TEST_CASE("int8 and int4 kernels match the dequantized weights in every kernel s
   }
 }
 
+TEST_CASE("activations quantized per block of 32: the rounding bound, exact integer sums in every kernel set",
+          "[kernels][quant]") {
+  for (size_t n : {32, 40, 96, 100, 1024, 4096}) {  // int8 rows may end in a partial block
+    INFO("n = " << n);
+    auto w = random_vector(n, unsigned(n) + 21), x = random_vector(n, unsigned(n) + 22);
+    x[n / 2] *= 40;  // one large element: its block's scale, not the others', grows
+    std::vector<int8_t> q8(n), xq(n);
+    const float s8 = quantize_row_i8(w.data(), int64_t(n), q8.data());
+    std::vector<float> xs((n + 31) / 32);
+    quantize_q8(x.data(), n, xq.data(), xs.data());
+    for (size_t i = 0; i < n; ++i) {  // half a step of the block's scale, within [-127, 127]
+      REQUIRE(std::abs(int(xq[i])) <= 127);
+      REQUIRE(std::fabs(double(xq[i]) * xs[i / 32] - x[i]) <= 0.5 * xs[i / 32] * (1 + 1e-5));
+    }
+    // What the integer path must return: the dequantized weights times the dequantized
+    // activations (only float rounding apart), and within sum |w_i| * scale / 2 of the float dot.
+    double exact8 = 0, float8 = 0, bound8 = 0, mag8 = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double wi = double(q8[i]) * s8, xi = double(xq[i]) * xs[i / 32];
+      exact8 += wi * xi;
+      float8 += wi * x[i];
+      bound8 += std::fabs(wi) * 0.5 * xs[i / 32];
+      mag8 += std::fabs(wi * xi);
+    }
+    for (const KernelSet* k : available_kernel_sets()) {
+      INFO("kernel set " << k->name);
+      const double got8 = double(k->dot_i8_q8(q8.data(), xq.data(), xs.data(), n)) * s8;
+      CHECK(std::fabs(got8 - exact8) <= 2e-6 * mag8 + 1e-6);
+      CHECK(std::fabs(got8 - float8) <= bound8 + 2e-6 * mag8 + 1e-6);
+    }
+    if (n % 32 != 0) continue;  // int4 rows are whole blocks
+    std::vector<uint8_t> q4(n / 2);
+    std::vector<uint16_t> s4(n / 32);
+    quantize_row_i4(w.data(), int64_t(n), q4.data(), s4.data());
+    double exact4 = 0, float4 = 0, bound4 = 0, mag4 = 0;
+    for (size_t i = 0; i < n; ++i) {
+      const double wi = dequant_i4(q4.data(), s4.data(), int64_t(i)), xi = double(xq[i]) * xs[i / 32];
+      exact4 += wi * xi;
+      float4 += wi * x[i];
+      bound4 += std::fabs(wi) * 0.5 * xs[i / 32];
+      mag4 += std::fabs(wi * xi);
+    }
+    for (const KernelSet* k : available_kernel_sets()) {
+      INFO("kernel set " << k->name);
+      const double got4 = k->dot_i4_q8(q4.data(), s4.data(), xq.data(), xs.data(), n);
+      CHECK(std::fabs(got4 - exact4) <= 2e-6 * mag4 + 1e-6);
+      CHECK(std::fabs(got4 - float4) <= bound4 + 2e-6 * mag4 + 1e-6);
+    }
+  }
+}
+
+TEST_CASE("quantizing activations maps zeros to zero and does not trip on a NaN", "[kernels][quant]") {
+  std::vector<float> x(64, 0.0f);
+  x[40] = std::nanf("");
+  std::vector<int8_t> q(64, 1);
+  std::vector<float> s(2, 1.0f);
+  quantize_q8(x.data(), x.size(), q.data(), s.data());
+  CHECK(s[0] == 0.0f);
+  for (size_t i = 0; i < 32; ++i) CHECK(q[i] == 0);
+}
+
 TEST_CASE("quantized rows through dot_row, axpy_row and copy_row", "[kernels][quant]") {
   const int64_t rows = 37, cols = 96;
   auto w = random_vector(size_t(rows * cols), 11), x = random_vector(size_t(cols), 12);
@@ -235,5 +296,22 @@ TEST_CASE("quantized rows through dot_row, axpy_row and copy_row", "[kernels][qu
       axpy_row(m, r, 32, 64, 2.0f, y.data());  // a block-aligned slice
       for (int64_t c = 0; c < 64; ++c) CHECK(std::fabs(y[size_t(c)] - 2.0f * row[size_t(32 + c)]) <= 1e-6);
     }
+    // matvec's integer path: x quantized once, then each row's dot_q8, alike on 1 and 2 threads.
+    const ActivationPath saved = activation_path();
+    set_activation_path(ActivationPath::kInteger);
+    REQUIRE(use_integer_dots(m));
+    std::vector<int8_t> xq(static_cast<size_t>(cols));
+    std::vector<float> xs(static_cast<size_t>(cols / 32)), y1(static_cast<size_t>(rows)), y2(static_cast<size_t>(rows));
+    quantize_q8(x.data(), size_t(cols), xq.data(), xs.data());
+    ThreadPool one(1), two(2);
+    matvec(m, x.data(), nullptr, y1.data(), one);
+    matvec(m, x.data(), nullptr, y2.data(), two);
+    for (int64_t r = 0; r < rows; ++r) {
+      REQUIRE(y1[size_t(r)] == row_ops(dt).dot_q8(m, r, xq.data(), xs.data()));
+      REQUIRE(y2[size_t(r)] == y1[size_t(r)]);
+    }
+    set_activation_path(ActivationPath::kFloat);
+    CHECK_FALSE(use_integer_dots(m));
+    set_activation_path(saved);
   }
 }

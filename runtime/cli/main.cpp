@@ -104,6 +104,9 @@ int run(int argc, char** argv) {
   perplexity->add_option("-w,--window", ppl.window, "tokens per scored window")->capture_default_str();
   perplexity->add_option("-t,--threads", ppl.threads, "threads")->capture_default_str();
   perplexity->add_flag("--json", ppl.json, "one JSON line");
+  perplexity->add_flag("--stepwise", ppl.stepwise,
+                       "score position by position through the decoding path (its numerics: integer activations for "
+                       "int8/int4 rows) instead of blocks of positions");
   uint64_t ppl_memory = 0;
   add_memory_options(perplexity, &ppl_memory, &ppl.load);
 

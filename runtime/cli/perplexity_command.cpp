@@ -30,12 +30,12 @@ int run_perplexity(const PerplexityArgs& args) {
   options.max_context = args.window + 1;
   options.threads = args.threads;
   options.max_memory = args.max_memory;
-  options.scoring = true;
+  options.scoring = !args.stepwise;
   auto session = Session::create(*model.value(), options);
   if (!session.ok()) return fail(session.status());
 
   const double start = platform::monotonic_seconds();
-  auto r = evaluate_perplexity(*session.value(), ids.value(), args.window, tokenizer.value()->start_id());
+  auto r = evaluate_perplexity(*session.value(), ids.value(), args.window, tokenizer.value()->start_id(), args.stepwise);
   if (!r.ok()) return fail(r.status());
   const double seconds = platform::monotonic_seconds() - start;
   const PerplexityResult& p = r.value();

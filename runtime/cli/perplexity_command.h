@@ -13,6 +13,7 @@ struct PerplexityArgs {
   int window = 256;
   int threads = 1;
   bool json = false;
+  bool stepwise = false;  // score through step(), the decoding path, instead of blocks
   uint64_t max_memory = 0;  // session arena limit in bytes (0 = the default)
   LoadOptions load;
 };

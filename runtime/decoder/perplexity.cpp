@@ -4,9 +4,12 @@
 #include <cmath>
 #include <string>
 
+#include "kernels/vector_ops.h"
+
 namespace terra {
 
-Result<PerplexityResult> evaluate_perplexity(Session& session, const std::vector<int>& ids, int window, int start_id) {
+Result<PerplexityResult> evaluate_perplexity(Session& session, const std::vector<int>& ids, int window, int start_id,
+                                             bool stepwise) {
   if (window < 1 || window + 1 > session.max_context()) {
     return Status::Error(ErrorCode::kInvalidArgument, "window = " + std::to_string(window) +
                                                           ": must be in [1, " + std::to_string(session.max_context() - 1) +
@@ -23,7 +26,14 @@ Result<PerplexityResult> evaluate_perplexity(Session& session, const std::vector
     inputs.assign(1, start_id);
     inputs.insert(inputs.end(), ids.begin() + int64_t(begin), ids.begin() + int64_t(end) - 1);
     session.reset();
-    TERRA_RETURN_IF_ERROR(session.score(inputs.data(), ids.data() + begin, end - begin, &total));
+    if (!stepwise) {
+      TERRA_RETURN_IF_ERROR(session.score(inputs.data(), ids.data() + begin, end - begin, &total));
+      continue;
+    }
+    for (size_t i = 0; i < inputs.size(); ++i) {
+      TERRA_RETURN_IF_ERROR(session.step(inputs[i]));
+      total += neg_log_softmax(session.logits(), size_t(session.vocab_size()), size_t(ids[begin + i]));
+    }
   }
   PerplexityResult r;
   r.tokens = int64_t(ids.size());

@@ -17,7 +17,9 @@ struct PerplexityResult {
   double perplexity = 0;     // exp(nll_per_token)
 };
 
-// The session must hold window + 1 positions and be created with SessionOptions::scoring.
-Result<PerplexityResult> evaluate_perplexity(Session& session, const std::vector<int>& ids, int window, int start_id);
+// The session must hold window + 1 positions and, unless stepwise, be created with
+// SessionOptions::scoring. stepwise: each position through Session::step, the decoding path.
+Result<PerplexityResult> evaluate_perplexity(Session& session, const std::vector<int>& ids, int window, int start_id,
+                                             bool stepwise = false);
 
 }  // namespace terra

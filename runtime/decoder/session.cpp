@@ -265,22 +265,6 @@ void Session::finish_logits(const float* x, const float* y) {
   loss_step(weights_.loss, normed_, loss_gated_, loss_widened_, logits_, pool_);
 }
 
-namespace {
-// -log softmax(logits)[target], in double: logsumexp(logits) - logits[target]. False when a logit
-// is not finite.
-bool token_nll(const float* logits, int vocab, int target, double* nll) {
-  double mx = logits[0];
-  for (int v = 0; v < vocab; ++v) {
-    if (!std::isfinite(logits[v])) return false;
-    mx = std::max(mx, double(logits[v]));
-  }
-  double sum = 0;
-  for (int v = 0; v < vocab; ++v) sum += std::exp(double(logits[v]) - mx);
-  *nll += mx + std::log(sum) - double(logits[target]);
-  return true;
-}
-}  // namespace
-
 Status Session::prefill_chunk(const int* tokens, int n, bool want_logits, const int* targets, double* nll) {
   const ModelConfig& c = config_;
   const int64_t d = c.d_model;
@@ -307,7 +291,9 @@ Status Session::prefill_chunk(const int* tokens, int n, bool want_logits, const 
     for (int t = 0; t < m; ++t) output_row(x + (t0 + t) * d, y + (t0 + t) * d, scoring_.normed + t * width);
     loss_tokens(weights_.loss, scoring_.normed, m, scoring_.loss, scoring_.logits, pool_);
     for (int t = 0; t < m; ++t) {
-      if (!token_nll(scoring_.logits + int64_t(t) * V, V, targets[t0 + t], nll)) {
+      const double one = neg_log_softmax(scoring_.logits + int64_t(t) * V, size_t(V), size_t(targets[t0 + t]));
+      *nll += one;
+      if (!std::isfinite(one)) {
         return Status::Error(ErrorCode::kCorruptModel, "the model produced a non-finite logit at position " +
                                                            std::to_string(pos0 + t0 + t) +
                                                            ": its weights may be damaged; `terra verify` checks the file");

@@ -22,6 +22,9 @@ struct RowOps {
   // y[0..n) += s * w[row][begin..begin+n); for int4, begin and n are multiples of 32.
   void (*axpy)(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y);
   void (*widen)(const MatrixRef& w, int64_t row, float* out);  // out = w[row] as f32
+  // int8 and int4 rows only (null otherwise): w[row] · x with x quantized per block of 32
+  // (quantize_q8: xq int8, xs its block scales), by integer multiply-adds within each block.
+  float (*dot_q8)(const MatrixRef& w, int64_t row, const int8_t* xq, const float* xs);
 };
 
 struct KernelSet {
@@ -45,6 +48,10 @@ struct KernelSet {
   float (*dot_i4)(const uint8_t* w, const uint16_t* scales, const float* x, size_t n);
   void (*axpy_i8)(float a, const int8_t* w, float* y, size_t n);                           // y += a * w
   void (*axpy_i4)(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t n);  // y += a * w
+  // The same rows against an activation quantized per block of 32 (xq, scales xs): each block's
+  // products summed in integers, then scaled (int8: unscaled by the row's scale, as dot_i8).
+  float (*dot_i8_q8)(const int8_t* w, const int8_t* xq, const float* xs, size_t n);
+  float (*dot_i4_q8)(const uint8_t* w, const uint16_t* scales, const int8_t* xq, const float* xs, size_t n);
   std::array<RowOps, 4> rows;  // per DType: whole-row operations on a MatrixRef
 };
 

@@ -22,9 +22,31 @@ void matvec_rows(void* p, size_t begin, size_t end) {
   }
 }
 
+struct QuantizedJob {
+  const MatrixRef* w;
+  const QuantizedActivation* x;
+  const float* bias;
+  float* y;
+};
+void matvec_rows_q8(void* p, size_t begin, size_t end) {
+  const auto& j = *static_cast<QuantizedJob*>(p);
+  const auto dot = row_ops(j.w->dtype).dot_q8;
+  for (size_t r = begin; r < end; ++r) {
+    const float d = dot(*j.w, int64_t(r), j.x->q, j.x->scales);
+    j.y[r] = j.bias ? d + j.bias[r] : d;
+  }
+}
+
 }  // namespace
 
-void matvec(const MatrixRef& w, const float* x, const float* bias, float* y, const ThreadPool& pool) {
+void matvec(const MatrixRef& w, const float* x, const float* bias, float* y, const ThreadPool& pool, bool exact) {
+  if (!exact && use_integer_dots(w)) {  // x quantized once, on this thread's stack, for every row
+    QuantizedActivation q;
+    quantize_q8(x, size_t(w.cols), q.q, q.scales);
+    QuantizedJob job{&w, &q, bias, y};
+    pool.parallel_for(size_t(w.rows), 16, matvec_rows_q8, &job);
+    return;
+  }
   MatvecJob job{&w, x, bias, y};
   // Tiles of 16 rows keep scheduling cheap and still balance two to eight threads.
   pool.parallel_for(size_t(w.rows), 16, matvec_rows, &job);

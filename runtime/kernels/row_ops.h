@@ -2,7 +2,7 @@
 // instruction set): built from a kernel body K (simd_body.h's SimdKernels, or scalar.cpp's), so a
 // row operation is one call into code compiled for that instruction set. Templates only, for the
 // reason simd_body.h gives. K provides dot<T>, dot4<T>, axpy<T> (T = float, uint16_t f16, int8_t),
-// dot_i4, axpy_i4 and widen(T) (one weight as f32).
+// dot_i4, axpy_i4, dot_i8_q8, dot_i4_q8 and widen(T) (one weight as f32).
 #pragma once
 
 #include <array>
@@ -71,6 +71,14 @@ struct RowOpsOf {
     axpy_i4(w, r, 0, w.cols, 1.0f, out);
   }
 
+  // Against a quantized activation (int8 and int4 rows only).
+  static float dot_q8_i8(const MatrixRef& w, int64_t r, const int8_t* xq, const float* xs) {
+    return K::dot_i8_q8(w.i8_row(r), xq, xs, len(w)) * w.i8_scale(r);
+  }
+  static float dot_q8_i4(const MatrixRef& w, int64_t r, const int8_t* xq, const float* xs) {
+    return K::dot_i4_q8(w.i4_row(r), w.i4_scales(r), xq, xs, len(w));
+  }
+
   // The quantized kernels have no four-row product: single rows.
   template <float (*Dot)(const MatrixRef&, int64_t, const float*)>
   static void add_dots_by_rows(const MatrixRef& w, int64_t r, int64_t count, const float* x, float* out) {
@@ -79,10 +87,10 @@ struct RowOpsOf {
 
   // Indexed by DType: f32, f16, int8, int4.
   static constexpr std::array<RowOps, 4> table() {
-    return {{{dot<float>, add_dots<float>, axpy<float>, widen<float>},
-             {dot<uint16_t>, add_dots<uint16_t>, axpy<uint16_t>, widen<uint16_t>},
-             {dot_i8, add_dots_by_rows<dot_i8>, axpy_i8, widen_i8},
-             {dot_i4, add_dots_by_rows<dot_i4>, axpy_i4, widen_i4}}};
+    return {{{dot<float>, add_dots<float>, axpy<float>, widen<float>, nullptr},
+             {dot<uint16_t>, add_dots<uint16_t>, axpy<uint16_t>, widen<uint16_t>, nullptr},
+             {dot_i8, add_dots_by_rows<dot_i8>, axpy_i8, widen_i8, dot_q8_i8},
+             {dot_i4, add_dots_by_rows<dot_i4>, axpy_i4, widen_i4, dot_q8_i4}}};
   }
 };
 

@@ -105,6 +105,26 @@ void axpy_i4(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t
   }
 }
 
+float dot_i8_q8(const int8_t* w, const int8_t* xq, const float* xs, size_t n) {
+  float s = 0;
+  for (size_t b = 0; b * 32 < n; ++b) {
+    int32_t t = 0;
+    for (size_t i = b * 32; i < n && i < (b + 1) * 32; ++i) t += int32_t(w[i]) * int32_t(xq[i]);
+    s += float(t) * xs[b];
+  }
+  return s;
+}
+
+float dot_i4_q8(const uint8_t* w, const uint16_t* scales, const int8_t* xq, const float* xs, size_t n) {
+  float s = 0;
+  for (size_t b = 0; b < n / 32; ++b, w += 16, xq += 32) {
+    int32_t t = 0;
+    for (int j = 0; j < 16; ++j) t += ((w[j] & 15) - 8) * int32_t(xq[j]) + ((w[j] >> 4) - 8) * int32_t(xq[j + 16]);
+    s += float(t) * (half_to_float(scales[b]) * xs[b]);
+  }
+  return s;
+}
+
 // The body RowOpsOf builds the scalar set's row operations from.
 struct ScalarBody {
   template <typename T>
@@ -129,13 +149,19 @@ struct ScalarBody {
   static void axpy_i4(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t n) {
     terra::axpy_i4(a, w, scales, y, n);
   }
+  static float dot_i8_q8(const int8_t* w, const int8_t* xq, const float* xs, size_t n) {
+    return terra::dot_i8_q8(w, xq, xs, n);
+  }
+  static float dot_i4_q8(const uint8_t* w, const uint16_t* scales, const int8_t* xq, const float* xs, size_t n) {
+    return terra::dot_i4_q8(w, scales, xq, xs, n);
+  }
   template <typename T>
   static float widen(T v) { return terra::widen(v); }
 };
 
 const KernelSet kScalar{"scalar",         dot_f32,     dot<uint16_t>, dot4<float, dot_f32>, dot4<uint16_t, dot<uint16_t>>,
                         axpy<float>,      axpy<uint16_t>, sum_f32,    fma_burst,  dot<int8_t>,           dot_i4,
-                        axpy<int8_t>,     axpy_i4,        RowOpsOf<ScalarBody>::table()};
+                        axpy<int8_t>,     axpy_i4,        dot_i8_q8,  dot_i4_q8,  RowOpsOf<ScalarBody>::table()};
 
 }  // namespace
 

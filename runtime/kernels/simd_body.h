@@ -9,7 +9,10 @@
 //   zero(), set1(float), load(const float*), load(const uint16_t* f16), load(const int8_t*),
 //   store(float*, V), add(V, V), mul(V, V), fmadd(a, b, acc) = a*b + acc, hsum(V),
 //   scalar(T): one weight as f32 (the tails), and
-//   load_i4(const uint8_t* block, V out[32 / kWidth]): one int4 block's 32 weights, q - 8, unscaled.
+//   load_i4(const uint8_t* block, V out[32 / kWidth]): one int4 block's 32 weights, q - 8, unscaled;
+//   dot_q8_block(const int8_t* w, const int8_t* x), dot_q4_block(const uint8_t* int4 block,
+//   const int8_t* x): a vector whose lanes add up to the 32 products of one block, summed in
+//   integers (exact), then converted.
 #pragma once
 
 #include <cstddef>
@@ -129,13 +132,33 @@ struct SimdKernels {
     }
   }
 
+  // Blocks of 32: the integer block sum times the activation's block scale, into one of two
+  // accumulators; an int8 row's last partial block in scalar code.
+  static float dot_i8_q8(const int8_t* w, const int8_t* xq, const float* xs, size_t n) {
+    V acc[2] = {S::zero(), S::zero()};
+    size_t b = 0;
+    for (; (b + 1) * 32 <= n; ++b) acc[b & 1] = S::fmadd(S::dot_q8_block(w + 32 * b, xq + 32 * b), S::set1(xs[b]), acc[b & 1]);
+    int32_t tail = 0;
+    for (size_t i = b * 32; i < n; ++i) tail += int32_t(w[i]) * int32_t(xq[i]);
+    return S::hsum(S::add(acc[0], acc[1])) + (tail != 0 ? float(tail) * xs[b] : 0.0f);
+  }
+
+  static float dot_i4_q8(const uint8_t* w, const uint16_t* scales, const int8_t* xq, const float* xs, size_t n) {
+    V acc[2] = {S::zero(), S::zero()};
+    for (size_t b = 0; b < n / 32; ++b) {
+      const V scale = S::set1(S::scalar(scales[b]) * xs[b]);
+      acc[b & 1] = S::fmadd(S::dot_q4_block(w + 16 * b, xq + 32 * b), scale, acc[b & 1]);
+    }
+    return S::hsum(S::add(acc[0], acc[1]));
+  }
+
   template <typename T>
   static float widen(T v) { return S::scalar(v); }
 
   static constexpr KernelSet make(const char* name) {
     return {name,           dot<float>, dot<uint16_t>, dot4<float>, dot4<uint16_t>, axpy<float>,
             axpy<uint16_t>, sum,        fma_burst,     dot<int8_t>,   dot_i4,      axpy<int8_t>,   axpy_i4,
-            RowOpsOf<SimdKernels>::table()};
+            dot_i8_q8,      dot_i4_q8,  RowOpsOf<SimdKernels>::table()};
   }
 };
 

@@ -31,11 +31,35 @@ inline void prefetch_row(const MatrixRef& w, int64_t row, int64_t begin, int64_t
   for (uint64_t off = first; off < last; off += 64) __builtin_prefetch(p + off, 0, 3);
 }
 
+// ---- integer dot products for int8 and int4 rows ----
+// An activation quantized per block of 32 (scale = max|x| / 127, q = round(x / scale)), so an
+// int8 or int4 row's products are summed in integers (RowOps::dot_q8). Each element's rounding
+// moves a dot product by at most |w_i| * scale / 2 (tests/test_kernels.cpp checks the bound).
+// Lives on the caller's stack: decoding allocates nothing. Longer rows take the float path.
+struct QuantizedActivation {
+  static constexpr size_t kMaxCols = 32768;
+  int8_t q[kMaxCols];
+  float scales[kMaxCols / 32];
+};
+void quantize_q8(const float* x, size_t n, int8_t* q, float* scales);
+// Which int8/int4 rows take the integer path, for the whole process. kAuto (the default): int4
+// rows only, the measured choice on x86 (docs/architecture.md: int4 decodes 17-26% faster this
+// way; int8 was 3-9% slower, its float widening being as cheap as the integer products).
+// TERRA_ACTIVATIONS=float|integer|auto or set_activation_path() choose another.
+enum class ActivationPath { kAuto, kFloat, kInteger };
+ActivationPath activation_path();
+void set_activation_path(ActivationPath path);
+// True when w's rows take the integer path: its dtype has dot_q8, the path above picks it, and
+// rows are at most kMaxCols long.
+bool use_integer_dots(const MatrixRef& w);
+
 void add_inplace(float* x, const float* y, size_t n);  // x += y
 // LayerNorm: centered (x-mean)/sqrt(var+eps)*scale+bias, or RMS-style x/sqrt(mean(x²)+eps)*scale
 // when bias is null (trax's center=False).
 void layer_norm(const float* x, const float* scale, const float* bias, float eps, size_t n, float* out);
 void softmax_inplace(float* x, size_t n);
+// -log softmax(logits)[target] in double (logsumexp - logits[target]); not finite when a logit is not.
+double neg_log_softmax(const float* logits, size_t n, size_t target);
 void relu_inplace(float* x, size_t n);
 
 }  // namespace terra

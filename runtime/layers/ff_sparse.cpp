@@ -11,6 +11,7 @@ namespace {
 struct SelectJob {
   const SparseFFWeights* w;
   const float* x;
+  const QuantizedActivation* xq;  // int8/int4 w1 on the integer path, else null
   const SparseFFScratch* s;
 };
 
@@ -30,7 +31,8 @@ void select_blocks(void* p, size_t begin, size_t end) {
   const MatrixRef& w1 = j.w->w1;
   for (size_t i = begin; i < end; ++i) {
     if (i + 1 < end) prefetch_row(w1, int64_t(i + 1) * N + j.s->selected[i + 1], 0, w1.cols);
-    const float h = dot_row(w1, int64_t(i) * N + j.s->selected[i], j.x);
+    const int64_t row = int64_t(i) * N + j.s->selected[i];
+    const float h = j.xq ? row_ops(w1.dtype).dot_q8(w1, row, j.xq->q, j.xq->scales) : dot_row(w1, row, j.x);
     j.s->active[i] = h > 0 ? h : 0;
   }
 }
@@ -149,9 +151,12 @@ void sparse_ff_tokens(const SparseFFWeights& w, const float* x, int n, const Spa
 
 void sparse_ff_step(const SparseFFWeights& w, const float* x, const SparseFFScratch& s, float* out,
                     const ThreadPool& pool) {
-  matvec(w.m1, x, nullptr, s.lowrank, pool);
-  matvec(w.m2, s.lowrank, w.mb, s.logits, pool);
-  SelectJob select{&w, x, &s};
+  matvec(w.m1, x, nullptr, s.lowrank, pool, /*exact=*/true);  // the controller: float activations
+  matvec(w.m2, s.lowrank, w.mb, s.logits, pool, /*exact=*/true);
+  const bool integer = use_integer_dots(w.w1);
+  QuantizedActivation q;  // on the stack: only touched on the integer path
+  if (integer) quantize_q8(x, size_t(w.w1.cols), q.q, q.scales);
+  SelectJob select{&w, x, integer ? &q : nullptr, &s};
   pool.parallel_for(size_t(w.blocks), 8, select_blocks, &select);
   OutputJob output{&w, &s, out};
   pool.parallel_for(size_t(w.w2.cols), 256, accumulate_output, &output);  // long runs per axpy

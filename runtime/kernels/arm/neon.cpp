@@ -59,6 +59,29 @@ struct Neon {
       out[4 * h + 3] = vcvtq_f32_s32(vmovl_s16(vget_high_s16(c)));
     }
   }
+  // 16 bytes times 16, twice: products widened to int16 (a pair's sum is at most 2 * 127 * 127),
+  // then pairwise into int32.
+  static int32x4_t block_sums(const int8x16_t w[2], const int8_t* x) {
+    int32x4_t acc = vdupq_n_s32(0);
+    for (int h = 0; h < 2; ++h) {
+      const int8x16_t b = vld1q_s8(x + 16 * h);
+      int16x8_t p = vmull_s8(vget_low_s8(w[h]), vget_low_s8(b));
+      p = vmlal_s8(p, vget_high_s8(w[h]), vget_high_s8(b));
+      acc = vpadalq_s16(acc, p);
+    }
+    return acc;
+  }
+  static V dot_q8_block(const int8_t* w, const int8_t* x) {
+    const int8x16_t rows[2] = {vld1q_s8(w), vld1q_s8(w + 16)};
+    return vcvtq_f32_s32(block_sums(rows, x));
+  }
+  static V dot_q4_block(const uint8_t* p, const int8_t* x) {
+    const uint8x16_t bytes = vld1q_u8(p);
+    const int8x16_t eight = vdupq_n_s8(8);
+    const int8x16_t halves[2] = {vsubq_s8(vreinterpretq_s8_u8(vandq_u8(bytes, vdupq_n_u8(15))), eight),
+                                 vsubq_s8(vreinterpretq_s8_u8(vshrq_n_u8(bytes, 4)), eight)};
+    return vcvtq_f32_s32(block_sums(halves, x));
+  }
 };
 
 constexpr KernelSet kNeon = SimdKernels<Neon>::make("neon");
