@@ -12,8 +12,7 @@ import subprocess
 import sys
 import tempfile
 
-from terra_file import load_terra
-from terraformer import save_checkpoint
+from terra_file import write_checkpoint
 
 terra, convert, model_path, text = sys.argv[1:5]
 TOLERANCE = 5e-3

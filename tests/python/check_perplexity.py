@@ -11,19 +11,14 @@ import subprocess
 import sys
 import tempfile
 
-from terra_file import load_terra
-from terraformer import save_checkpoint
+from terra_file import write_checkpoint
 
 terra, model_path, text, window = sys.argv[1:5]
 here = os.path.dirname(os.path.abspath(__file__))
 evaluate = os.path.join(here, '..', '..', 'models', 'trainer', 'evaluate.py')
 
 with tempfile.TemporaryDirectory() as ckpt:
-    model, tokenizer = load_terra(model_path)
-    save_checkpoint(model, ckpt)
-    if tokenizer is not None:
-        with open(os.path.join(ckpt, 'tokenizer.model'), 'wb') as fh:
-            fh.write(tokenizer)
+    write_checkpoint(model_path, ckpt)
     ref = json.loads(subprocess.run([sys.executable, evaluate, ckpt, '--text', text, '--window', window],
                                     check=True, capture_output=True, text=True).stdout.strip().splitlines()[-1])
 got = json.loads(subprocess.run([terra, 'perplexity', '-m', model_path, '--text', text, '--window', window, '--json'],
