@@ -53,10 +53,10 @@ struct RowOpsOf {
   static void axpy_i8(const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
     K::template axpy<int8_t>(s * w.i8_scale(r), w.i8_row(r) + begin, y, size_t(n));
   }
+  // Through the vector axpy (scale * w + 0 is the same product): the scalar loop did not vectorize.
   static void widen_i8(const MatrixRef& w, int64_t r, float* out) {
-    const int8_t* v = w.i8_row(r);
-    const float scale = w.i8_scale(r);
-    for (size_t i = 0; i < len(w); ++i) out[i] = float(v[i]) * scale;
+    for (size_t i = 0; i < len(w); ++i) out[i] = 0.0f;
+    K::template axpy<int8_t>(w.i8_scale(r), w.i8_row(r), out, len(w));
   }
 
   // int4: each block's f16 scale is applied inside the kernels.
@@ -79,7 +79,8 @@ struct RowOpsOf {
     return K::dot_i4_q8(w.i4_row(r), w.i4_scales(r), xq, xs, len(w));
   }
 
-  // The quantized kernels have no four-row product: single rows.
+  // The quantized rows have no four-row product: single rows (four int8 rows per pass measured
+  // 1.1-1.4x slower in decoding, docs/perf/quantized-kernels.md).
   template <float (*Dot)(const MatrixRef&, int64_t, const float*)>
   static void add_dots_by_rows(const MatrixRef& w, int64_t r, int64_t count, const float* x, float* out) {
     for (int64_t i = 0; i < count; ++i) out[i] += Dot(w, r + i, x);

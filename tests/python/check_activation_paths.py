@@ -27,12 +27,8 @@ def perplexity(model, activations):
 
 failed = False
 with tempfile.TemporaryDirectory() as tmp:
-    model, tokenizer = load_terra(model_path)
     ckpt = os.path.join(tmp, 'ckpt')
-    save_checkpoint(model, ckpt)
-    if tokenizer is not None:
-        with open(os.path.join(ckpt, 'tokenizer.model'), 'wb') as fh:
-            fh.write(tokenizer)
+    write_checkpoint(model_path, ckpt)
     for dtype in ('int8', 'int4'):
         path = os.path.join(tmp, f'model.{dtype}.terra')
         subprocess.run([convert, ckpt, '-o', path, '--dtype', dtype, '-q'], check=True)
