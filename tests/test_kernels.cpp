@@ -214,40 +214,35 @@ TEST_CASE("activations quantized per block of 32: the rounding bound, exact inte
       REQUIRE(std::abs(int(xq[i])) <= 127);
       REQUIRE(std::fabs(double(xq[i]) * xs[i / 32] - x[i]) <= 0.5 * xs[i / 32] * (1 + 1e-5));
     }
-    // What the integer path must return: the dequantized weights times the dequantized
-    // activations (only float rounding apart), and within sum |w_i| * scale / 2 of the float dot.
-    double exact8 = 0, float8 = 0, bound8 = 0, mag8 = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const double wi = double(q8[i]) * s8, xi = double(xq[i]) * xs[i / 32];
-      exact8 += wi * xi;
-      float8 += wi * x[i];
-      bound8 += std::fabs(wi) * 0.5 * xs[i / 32];
-      mag8 += std::fabs(wi * xi);
-    }
-    for (const KernelSet* k : available_kernel_sets()) {
-      INFO("kernel set " << k->name);
-      const double got8 = double(k->dot_i8_q8(q8.data(), xq.data(), xs.data(), n)) * s8;
-      CHECK(std::fabs(got8 - exact8) <= 2e-6 * mag8 + 1e-6);
-      CHECK(std::fabs(got8 - float8) <= bound8 + 2e-6 * mag8 + 1e-6);
-    }
+    // What the integer path must return for a row whose weights dequantize to wi(i): the
+    // dequantized weights times the dequantized activations (only float rounding apart), and
+    // within sum |w_i| * scale / 2 of the float dot.
+    auto check = [&](auto wi, auto kernel) {
+      double exact = 0, with_float_x = 0, bound = 0, mag = 0;
+      for (size_t i = 0; i < n; ++i) {
+        const double xi = double(xq[i]) * xs[i / 32];
+        exact += wi(i) * xi;
+        with_float_x += wi(i) * x[i];
+        bound += std::fabs(wi(i)) * 0.5 * xs[i / 32];
+        mag += std::fabs(wi(i) * xi);
+      }
+      for (const KernelSet* k : available_kernel_sets()) {
+        INFO("kernel set " << k->name);
+        const double got = kernel(*k);
+        CHECK(std::fabs(got - exact) <= 2e-6 * mag + 1e-6);
+        CHECK(std::fabs(got - with_float_x) <= bound + 2e-6 * mag + 1e-6);
+      }
+    };
+    INFO("int8");
+    check([&](size_t i) { return double(q8[i]) * s8; },
+          [&](const KernelSet& k) { return double(k.dot_i8_q8(q8.data(), xq.data(), xs.data(), n)) * s8; });
     if (n % 32 != 0) continue;  // int4 rows are whole blocks
     std::vector<uint8_t> q4(n / 2);
     std::vector<uint16_t> s4(n / 32);
     quantize_row_i4(w.data(), int64_t(n), q4.data(), s4.data());
-    double exact4 = 0, float4 = 0, bound4 = 0, mag4 = 0;
-    for (size_t i = 0; i < n; ++i) {
-      const double wi = dequant_i4(q4.data(), s4.data(), int64_t(i)), xi = double(xq[i]) * xs[i / 32];
-      exact4 += wi * xi;
-      float4 += wi * x[i];
-      bound4 += std::fabs(wi) * 0.5 * xs[i / 32];
-      mag4 += std::fabs(wi * xi);
-    }
-    for (const KernelSet* k : available_kernel_sets()) {
-      INFO("kernel set " << k->name);
-      const double got4 = k->dot_i4_q8(q4.data(), s4.data(), xq.data(), xs.data(), n);
-      CHECK(std::fabs(got4 - exact4) <= 2e-6 * mag4 + 1e-6);
-      CHECK(std::fabs(got4 - float4) <= bound4 + 2e-6 * mag4 + 1e-6);
-    }
+    INFO("int4");
+    check([&](size_t i) { return double(dequant_i4(q4.data(), s4.data(), int64_t(i))); },
+          [&](const KernelSet& k) { return double(k.dot_i4_q8(q4.data(), s4.data(), xq.data(), xs.data(), n)); });
   }
 }
 

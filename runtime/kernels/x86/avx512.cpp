@@ -5,6 +5,7 @@
 
 #include "kernels/kernel_set.h"
 #include "kernels/simd_body.h"
+#include "kernels/x86/integer_blocks.h"
 
 namespace terra {
 
@@ -34,24 +35,12 @@ struct Avx512 {
     out[0] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_sub_epi8(_mm_and_si128(bytes, mask), eight)));
     out[1] = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(_mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), eight)));
   }
-  // The integer block products in 256-bit AVX2 (every AVX-512F CPU has it; 512-bit byte
-  // multiplies would need AVX-512BW), widened into the low half of a zeroed vector.
-  static __m256i block_sums(__m256i w, __m256i x) {
-    const __m256i pairs = _mm256_maddubs_epi16(_mm256_sign_epi8(x, x), _mm256_sign_epi8(w, x));
-    return _mm256_madd_epi16(pairs, _mm256_set1_epi16(1));
-  }
+  // The integer block sums are 256-bit (integer_blocks.h), widened into a zeroed vector's low half.
   static V dot_q8_block(const int8_t* w, const int8_t* x) {
-    const __m256i sums = block_sums(_mm256_loadu_si256(reinterpret_cast<const __m256i*>(w)),
-                                    _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
-    return _mm512_zextps256_ps512(_mm256_cvtepi32_ps(sums));
+    return _mm512_zextps256_ps512(_mm256_cvtepi32_ps(q8_block_sums(w, x)));
   }
   static V dot_q4_block(const uint8_t* p, const int8_t* x) {
-    const __m128i bytes = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-    const __m128i mask = _mm_set1_epi8(15), eight = _mm_set1_epi8(8);
-    const __m128i lo = _mm_sub_epi8(_mm_and_si128(bytes, mask), eight);
-    const __m128i hi = _mm_sub_epi8(_mm_and_si128(_mm_srli_epi16(bytes, 4), mask), eight);
-    const __m256i sums = block_sums(_mm256_set_m128i(hi, lo), _mm256_loadu_si256(reinterpret_cast<const __m256i*>(x)));
-    return _mm512_zextps256_ps512(_mm256_cvtepi32_ps(sums));
+    return _mm512_zextps256_ps512(_mm256_cvtepi32_ps(q4_block_sums(p, x)));
   }
 };
 
