@@ -81,6 +81,28 @@ TEST_CASE("every kernel set matches double precision and the scalar path", "[ker
         CHECK(std::fabs(four[r] - want) <= tol);
         CHECK(std::fabs(four_h[r] - want_h) <= tol);
       }
+      // dot2x4_taps over three taps: rows of `a` against rows of `a` shifted by one and by two.
+      {
+        std::vector<float> xs(a.size());
+        for (size_t i = 0; i < xs.size(); ++i) xs[i] = a[(i + n) % a.size()];
+        const float* w[6] = {&a[0], &a[n], &a[2 * n], &a[3 * n], &a[n], &a[0]};
+        const float* v[12];
+        for (int i = 0; i < 12; ++i) v[i] = &xs[((i * 7) % 4) * n];
+        float eight[8] = {1, 2, 3, 4, 5, 6, 7, 8};  // accumulated into
+        k->dot2x4_taps(w, v, 3, n, eight);
+        for (int r = 0; r < 2; ++r) {
+          for (int c = 0; c < 4; ++c) {
+            double want = 4 * r + c + 1, mag = std::fabs(want);
+            for (int t = 0; t < 3; ++t) {
+              for (size_t i = 0; i < n; ++i) {
+                want += double(w[2 * t + r][i]) * v[4 * t + c][i];
+                mag += std::fabs(double(w[2 * t + r][i]) * v[4 * t + c][i]);
+              }
+            }
+            CHECK(std::fabs(eight[4 * r + c] - want) <= 2e-6 * mag + 1e-6);
+          }
+        }
+      }
       double want_sum = 0, mag_sum = 0;
       for (size_t i = 0; i < n; ++i) want_sum += a[i], mag_sum += std::fabs(a[i]);
       CHECK(std::fabs(k->sum_f32(a.data(), n) - want_sum) <= 2e-6 * mag_sum + 1e-6);

@@ -34,6 +34,10 @@ struct KernelSet {
   // out[r] = w[r*stride ..] · x for r < 4: four rows share each load of x.
   void (*dot4_f32)(const float* w, size_t stride, const float* x, size_t n, float* out);
   void (*dot4_f16)(const uint16_t* w, size_t stride, const float* x, size_t n, float* out);
+  // out[4*r + k] += Σ_t w[2t + r] · x[4t + k] over t < taps, for rows r < 2 and vectors k < 4 (all
+  // of n floats): a small product summed over several taps in eight accumulators, with one
+  // horizontal sum per output at the end, not one per tap (the multiplicative-conv taps).
+  void (*dot2x4_taps)(const float* const* w, const float* const* x, int taps, size_t n, float* out);
   void (*axpy_f32)(float a, const float* w, float* y, size_t n);     // y += a * w
   void (*axpy_f16)(float a, const uint16_t* w, float* y, size_t n);  // y += a * w
   // Sum of n floats: the bandwidth probe's plain read stream (no second operand).

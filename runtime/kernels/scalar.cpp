@@ -64,6 +64,15 @@ void dot4(const T* w, size_t stride, const float* x, size_t n, float* out) {
   for (int r = 0; r < 4; ++r) out[r] = Dot(w + r * stride, x, n);
 }
 
+void dot2x4_taps(const float* const* w, const float* const* x, int taps, size_t n, float* out) {
+  for (int t = 0; t < taps; ++t) {
+    for (int k = 0; k < 4; ++k) {
+      out[k] += dot_f32(w[2 * t], x[4 * t + k], n);
+      out[4 + k] += dot_f32(w[2 * t + 1], x[4 * t + k], n);
+    }
+  }
+}
+
 template <typename T>
 void axpy(float a, const T* w, float* y, size_t n) {
   for (size_t i = 0; i < n; ++i) y[i] += a * widen(w[i]);
@@ -160,6 +169,7 @@ struct ScalarBody {
 };
 
 const KernelSet kScalar{"scalar",         dot_f32,     dot<uint16_t>, dot4<float, dot_f32>, dot4<uint16_t, dot<uint16_t>>,
+                        dot2x4_taps,
                         axpy<float>,      axpy<uint16_t>, sum_f32,    fma_burst,  dot<int8_t>,           dot_i4,
                         axpy<int8_t>,     axpy_i4,        dot_i8_q8,  dot_i4_q8,  RowOpsOf<ScalarBody>::table()};
 

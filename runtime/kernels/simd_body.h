@@ -70,6 +70,34 @@ struct SimdKernels {
     for (int k = 0; k < 4; ++k) out[k] = S::hsum(S::add(a[k], b[k])) + tail_dot(r[k], x, i, n);
   }
 
+  // Each step loads two row vectors and four x vectors for eight multiply-adds.
+  static void dot2x4_taps(const float* const* w, const float* const* x, int taps, size_t n, float* out) {
+    V a[4] = {S::zero(), S::zero(), S::zero(), S::zero()};
+    V b[4] = {S::zero(), S::zero(), S::zero(), S::zero()};
+    float tail[8] = {};
+    for (int t = 0; t < taps; ++t) {
+      const float *r0 = w[2 * t], *r1 = w[2 * t + 1];
+      const float* const* xs = x + 4 * t;
+      size_t i = 0;
+      for (; i + W <= n; i += W) {
+        const V w0 = S::load(r0 + i), w1 = S::load(r1 + i);
+        for (int k = 0; k < 4; ++k) {
+          const V xk = S::load(xs[k] + i);
+          a[k] = S::fmadd(w0, xk, a[k]);
+          b[k] = S::fmadd(w1, xk, b[k]);
+        }
+      }
+      for (int k = 0; k < 4 && i < n; ++k) {
+        tail[k] += tail_dot(r0, xs[k], i, n);
+        tail[4 + k] += tail_dot(r1, xs[k], i, n);
+      }
+    }
+    for (int k = 0; k < 4; ++k) {
+      out[k] += S::hsum(a[k]) + tail[k];
+      out[4 + k] += S::hsum(b[k]) + tail[4 + k];
+    }
+  }
+
   template <typename T>
   static void axpy(float a, const T* w, float* y, size_t n) {
     const V av = S::set1(a);
@@ -156,7 +184,7 @@ struct SimdKernels {
   static float widen(T v) { return S::scalar(v); }
 
   static constexpr KernelSet make(const char* name) {
-    return {name,           dot<float>, dot<uint16_t>, dot4<float>, dot4<uint16_t>, axpy<float>,
+    return {name,           dot<float>, dot<uint16_t>, dot4<float>, dot4<uint16_t>, dot2x4_taps, axpy<float>,
             axpy<uint16_t>, sum,        fma_burst,     dot<int8_t>,   dot_i4,      axpy<int8_t>,   axpy_i4,
             dot_i8_q8,      dot_i4_q8,  RowOpsOf<SimdKernels>::table()};
   }

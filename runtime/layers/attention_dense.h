@@ -15,6 +15,7 @@ struct AttentionScratch {
   float* gated = nullptr;    // [S * d]: mult_conv's gated copies of the input
   float* widened = nullptr;  // [threads, d]: mult_conv's FactoredDense rows widened to f32
   float* conv_kernels = nullptr;  // mult_conv's three convolution kernels widened to f32 (non-f32 files)
+  float* conv_zeros = nullptr;    // [M]: mult_conv's input beyond the first and last module
 };
 
 // Writes the key and value of position `pos` into the cache, attends over positions 0..pos and

@@ -71,6 +71,7 @@ void MultConvAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
     if (cw->kernel.dtype != DType::kF32) conv += uint64_t(cw->kernel.rows) * uint64_t(cw->kernel.cols);
   }
   if (conv > 0) plan.scratch(&s_.attn.conv_kernels, conv);
+  if (c_.qkv_sparsity > 1) plan.scratch(&s_.attn.conv_zeros, d / uint64_t(c_.qkv_sparsity));
   plan_attend(plan, s_.attn.attend, positions, limits.block, c_.head_dim(), limits.threads, s_.mm);
   plan.scratch(&s_.normed, uint64_t(limits.block) * d);
   plan_multconv_tokens(plan, s_.multconv, w_, c_, limits.block, limits.threads, s_.mm);

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "kernels/kernel_set.h"
 #include "kernels/matvec.h"
 #include "kernels/vector_ops.h"
 #include "layers/factored_dense.h"
@@ -15,39 +16,72 @@ struct ConvJob {
   const float* const* rows;  // u of positions pos-lk+1 .. pos (null before the sequence start)
   int modules;               // S
   int m;                     // M channels per module
+  const float* zeros;        // M zeros: what a tap reads beyond the first or last module
   float* out;
 };
 
-// out[s*M + o] = b[o] + sum_dt sum_ds K[dt, ds, :, o] · u[t - lk + 1 + dt, s - (kw-1)/2 + ds, :]
-void conv_modules(void* p, size_t begin, size_t end) {
-  const auto& j = *static_cast<ConvJob*>(p);
-  const int lk = j.w->length_kernel, kw = j.w->module_kernel, half = (kw - 1) / 2, M = j.m;
-  const RowOps& ops = row_ops(j.w->kernel.dtype);
-  for (size_t s = begin; s < end; ++s) {
-    float* out = j.out + s * size_t(M);
-    for (int o = 0; o < M; ++o) out[o] = j.w->bias[o];
-    for (int dt = 0; dt < lk; ++dt) {
-      if (j.rows[dt] == nullptr) continue;  // causal zero padding before position 0
-      for (int ds = 0; ds < kw; ++ds) {
-        const int src = int(s) - half + ds;
-        if (src < 0 || src >= j.modules) continue;  // zero padding at the module edges
-        const float* u = j.rows[dt] + int64_t(src) * M;
-        const int64_t tap = int64_t(dt * kw + ds) * M;
-        ops.add_dots(j.w->kernel, tap, M, u, out);  // the tap's M outputs, four per pass over u
+constexpr int kModuleBlock = 4;   // modules per kernel call (dot2x4_taps's four vectors)
+constexpr int kTapsPerCall = 16;  // taps summed per kernel call (pointer tables on the stack)
+
+// Modules [s0, s0 + 4) of one convolution, all M outputs:
+//   out[s*M + o] = b[o] + sum_dt sum_ds K[dt, ds, o, :] · u[t - lk + 1 + dt, s - (kw-1)/2 + ds, :]
+// Output rows go in pairs and every tap of a pair is summed in the same accumulators, so each
+// output pays one horizontal sum (the kernel rows are out-major: a tap is M dot products of M).
+void conv_block(const ConvJob& j, int s0) {
+  const int lk = j.w->length_kernel, kw = j.w->module_kernel, half = (kw - 1) / 2, M = j.m, S = j.modules;
+  const int count = std::min(kModuleBlock, S - s0);
+  const KernelSet& k = kernels();
+  const MatrixRef& K = j.w->kernel;  // f32 here (widened_kernel)
+  for (int c = 0; c < count; ++c) std::copy(j.w->bias, j.w->bias + M, j.out + int64_t(s0 + c) * M);
+  const float* u[kTapsPerCall * kModuleBlock];
+  const float* w[kTapsPerCall * 2];
+  int64_t tap_row[kTapsPerCall];
+  int taps = 0;
+  auto run = [&] {  // the taps gathered so far, for every output pair
+    for (int o = 0; o < M; o += 2) {
+      const int o1 = std::min(o + 1, M - 1);  // odd M: the last row twice, the copy dropped
+      float acc[8];
+      for (int t = 0; t < taps; ++t) {
+        w[2 * t] = K.f32_row(tap_row[t] + o);
+        w[2 * t + 1] = K.f32_row(tap_row[t] + o1);
+      }
+      for (int c = 0; c < kModuleBlock; ++c) {
+        const int64_t base = int64_t(s0 + std::min(c, count - 1)) * M;
+        acc[c] = j.out[base + o];
+        acc[4 + c] = j.out[base + o1];
+      }
+      k.dot2x4_taps(w, u, taps, size_t(M), acc);
+      for (int c = 0; c < count; ++c) {
+        j.out[int64_t(s0 + c) * M + o] = acc[c];
+        if (o1 != o) j.out[int64_t(s0 + c) * M + o1] = acc[4 + c];
       }
     }
+    taps = 0;
+  };
+  for (int dt = 0; dt < lk; ++dt) {
+    if (j.rows[dt] == nullptr) continue;  // causal zero padding before position 0
+    for (int ds = 0; ds < kw; ++ds) {
+      for (int c = 0; c < kModuleBlock; ++c) {
+        const int src = s0 + c - half + ds;
+        const bool inside = c < count && src >= 0 && src < S;  // zero padding at the module edges
+        u[kModuleBlock * taps + c] = inside ? j.rows[dt] + int64_t(src) * M : j.zeros;
+      }
+      tap_row[taps] = int64_t(dt * kw + ds) * M;
+      if (++taps == kTapsPerCall) run();
+    }
   }
+  if (taps > 0) run();
 }
 
-// Q, K and V in one dispatch (item i is module i % S of conv i / S): three small convolutions
+// Q, K and V in one dispatch (item i is block i % B of conv i / B): three small convolutions
 // would each pay a thread wake-up and a barrier.
 struct QkvJob {
   ConvJob conv[3];
+  int blocks;  // B: module blocks per convolution
 };
 void conv_qkv(void* p, size_t begin, size_t end) {
   auto& j = *static_cast<QkvJob*>(p);
-  const size_t S = size_t(j.conv[0].modules);
-  for (size_t i = begin; i < end; ++i) conv_modules(&j.conv[i / S], i % S, i % S + 1);
+  for (size_t i = begin; i < end; ++i) conv_block(j.conv[i / size_t(j.blocks)], int(i % size_t(j.blocks)) * kModuleBlock);
 }
 
 // A non-f32 kernel widened into `out` (each weight then serves all S modules, so it is widened
@@ -89,8 +123,12 @@ void multconv_attention_step(const AttentionWeights& w, const ModelConfig& c, co
     const ConvWeights ck = widened_kernel(w.conv_k, wide);
     if (ck.kernel.data == wide) wide += ck.kernel.rows * ck.kernel.cols;
     const ConvWeights cv = widened_kernel(w.conv_v, wide);
-    QkvJob job{{{&cq, rows, S, M, s.q}, {&ck, rows, S, M, k_row}, {&cv, rows, S, M, v_row}}};
-    pool.parallel_for(size_t(3 * S), 1, conv_qkv, &job);
+    std::fill(s.conv_zeros, s.conv_zeros + M, 0.0f);  // scratch: other layers write it between steps
+    const int blocks = (S + kModuleBlock - 1) / kModuleBlock;
+    QkvJob job{{{&cq, rows, S, M, s.conv_zeros, s.q}, {&ck, rows, S, M, s.conv_zeros, k_row},
+                {&cv, rows, S, M, s.conv_zeros, v_row}},
+               blocks};
+    pool.parallel_for(size_t(3 * blocks), 1, conv_qkv, &job);
   }
   attend(s.q, {1, pos + 1, true, c.n_heads, c.head_dim(), c.head_dim()}, cache, s.attend, out, pool);  // no output projection
 }
