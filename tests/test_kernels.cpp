@@ -278,25 +278,67 @@ TEST_CASE("quantizing activations maps zeros to zero and does not trip on a NaN"
   for (size_t i = 0; i < 32; ++i) CHECK(q[i] == 0);
 }
 
+namespace {
+// w [rows, cols] stored in dtype dt, as a model file holds it (core/quant.h), in `bytes`.
+MatrixRef stored_matrix(DType dt, const std::vector<float>& w, int64_t rows, int64_t cols, std::vector<uint8_t>& bytes) {
+  bytes.assign(tensor_bytes(dt, uint64_t(rows), uint64_t(cols)), 0);
+  const uint64_t plane = data_plane_bytes(dt, uint64_t(rows), uint64_t(cols));
+  for (int64_t r = 0; r < rows; ++r) {
+    const float* v = w.data() + r * cols;
+    if (dt == DType::kF32) {
+      std::memcpy(bytes.data() + uint64_t(r * cols) * 4, v, size_t(cols) * 4);
+    } else if (dt == DType::kF16) {
+      for (int64_t c = 0; c < cols; ++c) {
+        const uint16_t h = float_to_half(v[c]);
+        std::memcpy(bytes.data() + uint64_t(r * cols + c) * 2, &h, 2);
+      }
+    } else if (dt == DType::kI8) {
+      const float s = quantize_row_i8(v, cols, reinterpret_cast<int8_t*>(bytes.data()) + r * cols);
+      std::memcpy(bytes.data() + plane + uint64_t(r) * 4, &s, 4);
+    } else {
+      std::vector<uint16_t> s(size_t(cols / 32));
+      quantize_row_i4(v, cols, bytes.data() + r * cols / 2, s.data());
+      std::memcpy(bytes.data() + plane + uint64_t(r) * s.size() * 2, s.data(), s.size() * 2);
+    }
+  }
+  return MatrixRef::of(bytes.data(), dt, rows, cols);
+}
+}  // namespace
+
+TEST_CASE("every kernel set widens a stored row of every dtype to the same f32 values", "[kernels][quant]") {
+  for (DType dt : {DType::kF32, DType::kF16, DType::kI8, DType::kI4}) {
+    const int64_t rows = 3, cols = dt == DType::kI4 ? 96 : 103;  // int4 rows are whole blocks; others with a tail
+    INFO("dtype " << dtype_name(dt));
+    auto w = random_vector(size_t(rows * cols), 21);
+    std::vector<uint8_t> bytes;
+    const MatrixRef m = stored_matrix(dt, w, rows, cols, bytes);
+    std::vector<float> want(static_cast<size_t>(cols)), got(static_cast<size_t>(cols));
+    for (int64_t r = 0; r < rows; ++r) {
+      scalar_kernels()->rows[size_t(dt)].widen(m, r, want.data());
+      for (const KernelSet* k : available_kernel_sets()) {
+        INFO("kernel set " << k->name);
+        std::fill(got.begin(), got.end(), 12345.0f);  // a widened row does not depend on what was there
+        k->rows[size_t(dt)].widen(m, r, got.data());
+        CHECK(got == want);
+      }
+      double err = 0, amax = 0;
+      for (int64_t c = 0; c < cols; ++c) {
+        err = std::max(err, double(std::fabs(want[size_t(c)] - w[size_t(r * cols + c)])));
+        amax = std::max(amax, double(std::fabs(w[size_t(r * cols + c)])));
+      }
+      const double bound = dt == DType::kF32 ? 0 : dt == DType::kF16 ? amax / 2048 : dt == DType::kI8 ? 0.5 / 127 * amax : amax / 8;
+      CHECK(err <= bound * (1 + 1e-3));
+    }
+  }
+}
+
 TEST_CASE("quantized rows through dot_row, axpy_row and copy_row", "[kernels][quant]") {
   const int64_t rows = 37, cols = 96;
   auto w = random_vector(size_t(rows * cols), 11), x = random_vector(size_t(cols), 12);
   for (DType dt : {DType::kI8, DType::kI4}) {
     INFO("dtype " << dtype_name(dt));
-    std::vector<uint8_t> bytes(tensor_bytes(dt, uint64_t(rows), uint64_t(cols)));
-    const uint64_t plane = data_plane_bytes(dt, uint64_t(rows), uint64_t(cols));
-    for (int64_t r = 0; r < rows; ++r) {
-      const float* v = w.data() + r * cols;
-      if (dt == DType::kI8) {
-        const float s = quantize_row_i8(v, cols, reinterpret_cast<int8_t*>(bytes.data()) + r * cols);
-        std::memcpy(bytes.data() + plane + uint64_t(r) * 4, &s, 4);
-      } else {
-        std::vector<uint16_t> s(size_t(cols / 32));
-        quantize_row_i4(v, cols, bytes.data() + r * cols / 2, s.data());
-        std::memcpy(bytes.data() + plane + uint64_t(r) * s.size() * 2, s.data(), s.size() * 2);
-      }
-    }
-    const MatrixRef m = MatrixRef::of(bytes.data(), dt, rows, cols);
+    std::vector<uint8_t> bytes;
+    const MatrixRef m = stored_matrix(dt, w, rows, cols, bytes);
     std::vector<float> row(static_cast<size_t>(cols)), y(static_cast<size_t>(cols), 0.0f);
     for (int64_t r = 0; r < rows; ++r) {
       copy_row(m, r, row.data());

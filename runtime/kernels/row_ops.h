@@ -2,7 +2,8 @@
 // instruction set): built from a kernel body K (simd_body.h's SimdKernels, or scalar.cpp's), so a
 // row operation is one call into code compiled for that instruction set. Templates only, for the
 // reason simd_body.h gives. K provides dot<T>, dot4<T>, axpy<T> (T = float, uint16_t f16, int8_t),
-// dot_i4, axpy_i4, dot_i8_q8, dot_i4_q8 and widen(T) (one weight as f32).
+// dot_i4, axpy_i4, dot_i8_q8, dot_i4_q8, scaled<T> and scaled_i4 (a row times a scale, stored as
+// f32) and widen(T) (one weight as f32).
 #pragma once
 
 #include <array>
@@ -39,11 +40,10 @@ struct RowOpsOf {
   static void axpy(const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
     K::template axpy<T>(s, row<T>(w, r) + begin, y, size_t(n));
   }
-  // Through the vector axpy (1 * w + 0 is w exactly): a scalar conversion loop would not vectorize.
+  // 1 * w is w exactly.
   template <typename T>
   static void widen(const MatrixRef& w, int64_t r, float* out) {
-    for (size_t i = 0; i < len(w); ++i) out[i] = 0.0f;
-    K::template axpy<T>(1.0f, row<T>(w, r), out, len(w));
+    K::template scaled<T>(row<T>(w, r), 1.0f, out, len(w));
   }
 
   // int8: the kernels are unscaled; the row's scale is applied here.
@@ -53,10 +53,8 @@ struct RowOpsOf {
   static void axpy_i8(const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
     K::template axpy<int8_t>(s * w.i8_scale(r), w.i8_row(r) + begin, y, size_t(n));
   }
-  // Through the vector axpy (scale * w + 0 is the same product): the scalar loop did not vectorize.
   static void widen_i8(const MatrixRef& w, int64_t r, float* out) {
-    for (size_t i = 0; i < len(w); ++i) out[i] = 0.0f;
-    K::template axpy<int8_t>(w.i8_scale(r), w.i8_row(r), out, len(w));
+    K::template scaled<int8_t>(w.i8_row(r), w.i8_scale(r), out, len(w));
   }
 
   // int4: each block's f16 scale is applied inside the kernels.
@@ -67,8 +65,7 @@ struct RowOpsOf {
     K::axpy_i4(s, w.i4_row(r) + begin / 2, w.i4_scales(r) + begin / kInt4Block, y, size_t(n));
   }
   static void widen_i4(const MatrixRef& w, int64_t r, float* out) {
-    for (size_t i = 0; i < len(w); ++i) out[i] = 0.0f;
-    axpy_i4(w, r, 0, w.cols, 1.0f, out);
+    K::scaled_i4(w.i4_row(r), w.i4_scales(r), out, len(w));
   }
 
   // Against a quantized activation (int8 and int4 rows only).

@@ -114,6 +114,21 @@ void axpy_i4(float a, const uint8_t* w, const uint16_t* scales, float* y, size_t
   }
 }
 
+template <typename T>
+void scaled(const T* w, float s, float* out, size_t n) {
+  for (size_t i = 0; i < n; ++i) out[i] = s * widen(w[i]);
+}
+
+void scaled_i4(const uint8_t* w, const uint16_t* scales, float* out, size_t n) {
+  for (size_t b = 0; b < n / 32; ++b, w += 16, out += 32) {
+    const float s = half_to_float(scales[b]);
+    for (int j = 0; j < 16; ++j) {
+      out[j] = s * float((w[j] & 15) - 8);
+      out[j + 16] = s * float((w[j] >> 4) - 8);
+    }
+  }
+}
+
 float dot_i8_q8(const int8_t* w, const int8_t* xq, const float* xs, size_t n) {
   float s = 0;
   for (size_t b = 0; b * 32 < n; ++b) {
@@ -160,6 +175,13 @@ struct ScalarBody {
   }
   static float dot_i8_q8(const int8_t* w, const int8_t* xq, const float* xs, size_t n) {
     return terra::dot_i8_q8(w, xq, xs, n);
+  }
+  template <typename T>
+  static void scaled(const T* w, float s, float* out, size_t n) {
+    terra::scaled<T>(w, s, out, n);
+  }
+  static void scaled_i4(const uint8_t* w, const uint16_t* scales, float* out, size_t n) {
+    terra::scaled_i4(w, scales, out, n);
   }
   static float dot_i4_q8(const uint8_t* w, const uint16_t* scales, const int8_t* xq, const float* xs, size_t n) {
     return terra::dot_i4_q8(w, scales, xq, xs, n);

@@ -106,6 +106,24 @@ struct SimdKernels {
     for (; i < n; ++i) y[i] += a * S::scalar(w[i]);
   }
 
+  // out = s * w: a row widened to f32 by stores alone (an axpy into zeros also reads them back).
+  template <typename T>
+  static void scaled(const T* w, float s, float* out, size_t n) {
+    const V sv = S::set1(s);
+    size_t i = 0;
+    for (; i + W <= n; i += W) S::store(out + i, S::mul(sv, S::load(w + i)));
+    for (; i < n; ++i) out[i] = s * S::scalar(w[i]);
+  }
+
+  static void scaled_i4(const uint8_t* w, const uint16_t* scales, float* out, size_t n) {
+    for (size_t blk = 0; blk < n / 32; ++blk, w += 16, out += 32) {
+      V q[kI4Vectors];
+      S::load_i4(w, q);
+      const V s = S::set1(S::scalar(scales[blk]));
+      for (int k = 0; k < kI4Vectors; ++k) S::store(out + k * W, S::mul(s, q[k]));
+    }
+  }
+
   static float sum(const float* w, size_t n) {
     V a0 = S::zero(), a1 = S::zero(), a2 = S::zero(), a3 = S::zero();
     size_t i = 0;
