@@ -48,7 +48,7 @@ void add_memory_options(CLI::App* cmd, uint64_t* max_memory_mib, terra::LoadOpti
 void add_engine_option(CLI::App* cmd, terra::MatmulEngine* engine) {
   const std::map<std::string, terra::MatmulEngine> names{
       {"auto", terra::MatmulEngine::kAuto}, {"native", terra::MatmulEngine::kNative}, {"xnnpack", terra::MatmulEngine::kXnnpack}};
-  cmd->add_option("--engine", *engine, "batched products (prompt, encoder): auto (XNNPACK where it runs), native, xnnpack")
+  cmd->add_option("--engine", *engine, "batched products (prompt, encoder): auto (XNNPACK for blocks of 64 tokens or more, where it runs), native, xnnpack (every block)")
       ->transform(CLI::CheckedTransformer(names, CLI::ignore_case));
 }
 uint64_t mib_to_bytes(uint64_t mib) { return mib > (UINT64_MAX >> 20) ? UINT64_MAX : mib << 20; }

@@ -56,7 +56,7 @@ Session::Session(const Model& model, const SessionOptions& options, int max_cont
       residual_(model.config().block_type == BlockType::kResidual),
       pool_(size_t(options.threads), options.pin_threads),
       decoder_(make_decoder_layers(model.weights(), model.config(), scratch_)) {
-  scratch_.mm.engine = resolve_engine(options.engine);
+  choose_engine(scratch_.mm, options.engine);
   block_ = tokens_per_pass(scratch_.mm.engine);
   // 32 positions of logits per pass: 4 MiB at a 32K vocabulary, and each packed slice of the loss
   // matrix still serves 32 rows.
@@ -205,13 +205,18 @@ Status Session::score(const int* tokens, const int* targets, size_t count, doubl
   return count > 0 ? check_logits() : Status::Ok();
 }
 
+namespace {
+// Finite weights and inputs give finite logits, so a NaN or infinity means a damaged file.
+Status non_finite_logit(const std::string& where) {
+  return Status::Error(ErrorCode::kCorruptModel, "the model produced a non-finite logit (" + where +
+                                                     "): its weights may be damaged; `terra verify` checks the file");
+}
+}  // namespace
+
 Status Session::check_logits() const {
   for (int v = 0; v < config_.output_vocab(); ++v) {
     if (!std::isfinite(logits_[v])) {
-      return Status::Error(ErrorCode::kCorruptModel,
-                           "the model produced a non-finite logit (token " + std::to_string(v) + ", position " +
-                               std::to_string(position_ - 1) +
-                               "): its weights may be damaged; `terra verify` checks the file");
+      return non_finite_logit("token " + std::to_string(v) + ", position " + std::to_string(position_ - 1));
     }
   }
   return Status::Ok();
@@ -294,9 +299,7 @@ Status Session::prefill_chunk(const int* tokens, int n, bool want_logits, const 
       const double one = neg_log_softmax(scoring_.logits + int64_t(t) * V, size_t(V), size_t(targets[t0 + t]));
       *nll += one;
       if (!std::isfinite(one)) {
-        return Status::Error(ErrorCode::kCorruptModel, "the model produced a non-finite logit at position " +
-                                                           std::to_string(pos0 + t0 + t) +
-                                                           ": its weights may be damaged; `terra verify` checks the file");
+        return non_finite_logit("position " + std::to_string(pos0 + t0 + t));
       }
     }
   }

@@ -200,6 +200,19 @@ bool xnnpack_matmul(Product& job, const ThreadPool& pool) {
   return !job.failed.load();
 }
 
+// XNNPACK packs every slice it multiplies (about 450 ms for the 800M baseline's 1.34 GB on 2
+// threads of the AMD EPYC below), which only a long block repays. 800M baseline f32, prompt tokens/s
+// native vs XNNPACK on 2 threads (`terra bench --prompt-len N --gen-len 1 --engine E`):
+//   AMD EPYC (AVX2), 2026-12-01: N=16 83.0 vs 24.6, 64 79.3 vs 58.3, 128 77.9 vs 70.6, 256 74.4 vs 80.8;
+//   Intel Xeon (AVX-512), issue 15: a 256-token prompt ran at 108.6 native, 124-148 with XNNPACK in
+//   passes of 64 tokens, 286 in one pass of 256.
+// Below 64 tokens XNNPACK lost on both machines.
+constexpr int kMinXnnpackTokens = 64;
+bool use_xnnpack(const MatmulScratch& s, int tokens) {
+  return s.engine == MatmulEngine::kXnnpack && s.pack != nullptr && tokens >= s.xnnpack_min_tokens;
+}
+
+
 }  // namespace
 
 const char* engine_name(MatmulEngine e) {
@@ -214,13 +227,18 @@ const char* engine_name(MatmulEngine e) {
 bool xnnpack_ready() { return xnn_state().ready; }
 const char* xnnpack_status() { return xnn_state().status; }
 
-MatmulEngine resolve_engine(MatmulEngine requested) {
+void choose_engine(MatmulScratch& s, MatmulEngine requested) {
+  s.xnnpack_min_tokens = 1;
   if (requested == MatmulEngine::kAuto) {
     const char* env = std::getenv("TERRA_ENGINE");
-    requested = env && std::strcmp(env, "native") == 0 ? MatmulEngine::kNative : MatmulEngine::kXnnpack;
+    if (env && std::strcmp(env, "native") == 0) {
+      requested = MatmulEngine::kNative;
+    } else {
+      if (!(env && std::strcmp(env, "xnnpack") == 0)) s.xnnpack_min_tokens = kMinXnnpackTokens;
+      requested = MatmulEngine::kXnnpack;
+    }
   }
-  if (requested == MatmulEngine::kXnnpack && !xnnpack_ready()) return MatmulEngine::kNative;
-  return requested;
+  s.engine = requested == MatmulEngine::kXnnpack && !xnnpack_ready() ? MatmulEngine::kNative : requested;
 }
 
 void plan_matmul(ArenaPlan& plan, MatmulScratch& s, uint64_t rows, uint64_t cols, int threads) {
@@ -236,16 +254,18 @@ void plan_matmul(ArenaPlan& plan, MatmulScratch& s, uint64_t rows, uint64_t cols
   plan.scratch(&s.pack, t * s.pack_bytes / sizeof(float));
 }
 
+
 void matmul_tokens(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, const MatmulScratch& s,
                    const ThreadPool& pool) {
   Product job{&w, x, tokens, bias, y, &s, 1};
-  if (s.engine == MatmulEngine::kXnnpack && s.pack != nullptr && xnnpack_matmul(job, pool)) return;
+  if (use_xnnpack(s, tokens) && xnnpack_matmul(job, pool)) return;
   native_matmul(job, pool);
 }
 
 void matmul_tokens_serial(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y,
                           const MatmulScratch& s, size_t slot) {
   Product job{&w, x, tokens, bias, y, &s, 1};
+  // Attention's per-head products (keys, values) at any block size: measured with issue 15's head path.
   if (s.engine == MatmulEngine::kXnnpack && s.pack != nullptr && xnn_rows(job, 0, uint64_t(w.rows), slot)) return;
   native_rows(job, 0, size_t(w.rows), slot);
 }

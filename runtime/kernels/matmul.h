@@ -19,9 +19,6 @@ namespace terra {
 
 enum class MatmulEngine : uint8_t { kAuto = 0, kNative = 1, kXnnpack = 2 };
 const char* engine_name(MatmulEngine e);
-// kAuto: TERRA_ENGINE=native|xnnpack when set (tests, comparisons), else XNNPACK when it runs on
-// this CPU. kXnnpack on a CPU XNNPACK does not support is native.
-MatmulEngine resolve_engine(MatmulEngine requested);
 
 // Initialises XNNPACK once per process (its allocations then come from the session's memory while
 // a product runs). False when the CPU is not supported; xnnpack_status() says why.
@@ -30,12 +27,20 @@ const char* xnnpack_status();
 
 struct MatmulScratch {
   MatmulEngine engine = MatmulEngine::kNative;
+  // XNNPACK engine: a product of a weight matrix with fewer tokens runs natively (XNNPACK packs the
+  // weights it multiplies, at a cost a short block does not repay). 1 when XNNPACK was asked for.
+  int xnnpack_min_tokens = 1;
   float* widened = nullptr;  // native: [threads, cols]
   float* slice = nullptr;    // xnnpack: [slice rows, cols]: a non-f32 slice widened to f32
   float* pack = nullptr;     // xnnpack: per thread, what XNNPACK allocates for one slice's operator
   uint64_t pack_bytes = 0;   // per thread
   size_t parts = 1;          // threads the slices are shared among
 };
+
+// Sets s.engine and s.xnnpack_min_tokens for a request. kAuto: TERRA_ENGINE=native|xnnpack when
+// set (tests, comparisons), else XNNPACK for blocks of 64 tokens or more (matmul.cpp says why) where it
+// runs on this CPU. kXnnpack: XNNPACK for every block; on a CPU XNNPACK does not support, native.
+void choose_engine(MatmulScratch& s, MatmulEngine requested);
 
 // Requests the scratch for products with a [rows, cols] matrix (called for each shape a layer uses;
 // the requests share one buffer).
