@@ -21,24 +21,28 @@ PAPER = {  # seconds per token, paper Table 1 (CPU)
 
 results_path, readme_path, chart_path = sys.argv[1:4]
 rows = [json.loads(line) for line in open(results_path) if line.strip()]
-base = {r['row'].split('-')[0]: r for r in rows if r['row'].endswith('baseline')}
+# Speedups are against the baseline of the same family at the same thread count.
+base = {(r['row'].split('-')[0], r['threads']): r for r in rows if r['row'].endswith('baseline')}
+threads = sorted({r['threads'] for r in rows})
 
 lines = [
     f'{measured_on()}, '
-    f'`scripts/bench_table1.sh` (`terra bench --threads {rows[0]["threads"]} --prompt-len {rows[0]["prompt_len"]} '
+    f'`scripts/bench_table1.sh` (`terra bench --threads T --prompt-len {rows[0]["prompt_len"]} '
     f'--gen-len {rows[0]["gen_len"]} --repeat {rows[0]["repeat"]}` on each preset synthesized by '
-    '`terra-convert --synthesize NAME`; random weights of the published shapes). One untimed warm-up run, '
+    f'`terra-convert --synthesize NAME`; random weights of the published shapes; T = {" and ".join(map(str, threads))}). One untimed warm-up run, '
     'then 5 timed runs; before each, the bandwidth probe (a SIMD sum over 1 GiB, best of 3 passes, same threads) '
     'is read, and the bandwidth ratio is the median over runs of effective / probe GB/s, because this machine\'s '
-    'bandwidth drifts between ~33 and ~55 GB/s from minute to minute. Raw results: `docs/perf/table1-results.jsonl`.',
+    f'bandwidth drifts from minute to minute (the probes of this run read {min(r["probe_gbps"] for r in rows):.0f}-'
+    f'{max(r["probe_gbps"] for r in rows):.0f} GB/s; the median of each run\'s probe is in the table). '
+    'Raw results: `docs/perf/table1-results.jsonl`.',
     '',
-    '| model | dtype | MB read / token | ms / token (median) | speedup vs baseline | paper s / token | paper speedup '
+    '| model | dtype | threads | MB read / token | ms / token (median) | speedup vs baseline | paper s / token | paper speedup '
     '| effective GB/s | probe GB/s | bandwidth ratio | floor ms / token | of floor |',
-    '|---|---|---|---|---|---|---|---|---|---|---|---|',
+    '|---|---|---|---|---|---|---|---|---|---|---|---|---|',
 ]
-for r in rows:
+for r in sorted(rows, key=lambda r: (r['threads'], rows.index(r))):
     family = r['row'].split('-')[0]
-    b = base.get(family)
+    b = base.get((family, r['threads']))
     ms = r['ms_per_token']
     speedup = b['ms_per_token'] / ms if b else float('nan')
     paper = PAPER.get(r['row'])  # the sparse-all rows (with a sparse loss) have no paper column
@@ -46,17 +50,24 @@ for r in rows:
     paper_s = f'{paper:.3f}' if paper else '-'
     paper_x = f'{paper_speedup:.2f}x' if paper_speedup else '-'
     floor_ms = r['weight_bytes_per_token'] / (r['probe_gbps'] * 1e9) * 1e3 if r['probe_gbps'] else float('nan')
-    lines.append(f'| {r["row"]} | {r["dtype"]} | {r["weight_bytes_per_token"] / 1e6:.1f} | {ms:.2f} | {speedup:.2f}x '
+    lines.append(f'| {r["row"]} | {r["dtype"]} | {r["threads"]} | {r["weight_bytes_per_token"] / 1e6:.1f} | {ms:.2f} | {speedup:.2f}x '
                  f'| {paper_s} | {paper_x} | {r["effective_gbps"]:.1f} | {r["probe_gbps"]:.1f} '
                  f'| {r["bandwidth_ratio"]:.2f} | {floor_ms:.2f} | {floor_ms / ms:.0%} |')
 lines += ['', f'![Table 1 measured here]({os.path.relpath(chart_path, os.path.dirname(readme_path) or ".")})']
 
 fig, ax = plt.subplots(figsize=(9, 4.5))
-names = [r['row'] for r in rows]
-ax.bar(names, [r['ms_per_token'] for r in rows], color=['#888' if n.endswith('baseline') else '#2a7' for n in names])
+names = list(dict.fromkeys(r['row'] for r in rows))
+width = 0.8 / len(threads)
+for k, t in enumerate(threads):
+    ms = {r['row']: r['ms_per_token'] for r in rows if r['threads'] == t}
+    xs = [i + (k - (len(threads) - 1) / 2) * width for i in range(len(names))]
+    ax.bar(xs, [ms.get(n, 0) for n in names], width, label=f'{t} thread{"s" if t > 1 else ""}')
+ax.set_xticks(range(len(names)))
+ax.set_xticklabels(names)
 ax.set_yscale('log')
 ax.set_ylabel('ms per token (log)')
 ax.set_title('terra: batch-1 decoding, paper Table 1 shapes')
+ax.legend()
 plt.setp(ax.get_xticklabels(), rotation=30, ha='right')
 fig.tight_layout()
 fig.savefig(chart_path, dpi=110)
