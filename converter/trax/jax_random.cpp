@@ -1,0 +1,118 @@
+#include "trax/jax_random.h"
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+// Compiled with -ffp-contract=off (converter/CMakeLists.txt): JAX's float steps round one by one,
+// and a fused multiply-add would change the normal samples' last bits on FMA targets (AArch64).
+
+namespace terra::jax {
+
+namespace {
+uint32_t rotl(uint32_t v, int r) { return (v << r) | (v >> (32 - r)); }
+
+// The hash of counter pairs (c[i], c[i + half]) over counts split in two halves, an odd count
+// padded with a zero: JAX's threefry_2x32 on a flat array of counters. out has count entries.
+void hash_counters(const Key& key, const std::vector<uint32_t>& counters, std::vector<uint32_t>& out) {
+  const size_t n = counters.size(), half = (n + 1) / 2;
+  out.assign(n, 0);
+  for (size_t i = 0; i < half; ++i) {
+    const uint32_t second = i + half < n ? counters[i + half] : 0;
+    const auto y = threefry2x32(key, counters[i], second);
+    out[i] = y[0];
+    if (i + half < n) out[i + half] = y[1];
+  }
+}
+}  // namespace
+
+std::array<uint32_t, 2> threefry2x32(const Key& key, uint32_t x0, uint32_t x1) {
+  static constexpr int kRotations[2][4] = {{13, 15, 26, 6}, {17, 29, 16, 24}};
+  const uint32_t ks[3] = {key[0], key[1], key[0] ^ key[1] ^ 0x1BD11BDAu};
+  x0 += ks[0];
+  x1 += ks[1];
+  for (uint32_t group = 0; group < 5; ++group) {
+    for (int r : kRotations[group % 2]) {
+      x0 += x1;
+      x1 = rotl(x1, r);
+      x1 ^= x0;
+    }
+    x0 += ks[(group + 1) % 3];
+    x1 += ks[(group + 2) % 3] + group + 1;
+  }
+  return {x0, x1};
+}
+
+// The seed is an int32 with 64-bit integers off: its high word is 0 (a logical shift by 32 of a
+// 32-bit value) and its low word is its 32 bits, so -1 gives [0, 0xFFFFFFFF].
+Key prng_key(int64_t seed) { return {0u, uint32_t(uint64_t(seed))}; }
+
+std::vector<Key> split(const Key& key, size_t n) {
+  std::vector<uint32_t> counters(2 * n), bits;
+  for (size_t i = 0; i < counters.size(); ++i) counters[i] = uint32_t(i);
+  hash_counters(key, counters, bits);
+  std::vector<Key> keys(n);
+  for (size_t i = 0; i < n; ++i) keys[i] = {bits[2 * i], bits[2 * i + 1]};
+  return keys;
+}
+
+Key fold_in(const Key& key, uint32_t data) {
+  const auto y = threefry2x32(key, 0, data);
+  return {y[0], y[1]};
+}
+
+std::vector<uint32_t> random_bits(const Key& key, size_t n) {
+  std::vector<uint32_t> counters(n), bits;
+  for (size_t i = 0; i < n; ++i) counters[i] = uint32_t(i);
+  hash_counters(key, counters, bits);
+  return bits;
+}
+
+std::vector<float> uniform(const Key& key, size_t n, float lo, float hi) {
+  const std::vector<uint32_t> bits = random_bits(key, n);
+  std::vector<float> out(n);
+  for (size_t i = 0; i < n; ++i) {
+    const uint32_t mantissa = (bits[i] >> 9) | 0x3F800000u;  // [1, 2)
+    float f;
+    std::memcpy(&f, &mantissa, sizeof f);
+    f -= 1.0f;
+    const float scaled = f * (hi - lo);
+    out[i] = std::fmax(lo, scaled + lo);
+  }
+  return out;
+}
+
+float erfinv(float x) {
+  static constexpr float kSmall[9] = {2.81022636e-08f,  3.43273939e-07f, -3.5233877e-06f, -4.39150654e-06f,
+                                      0.00021858087f,   -0.00125372503f, -0.00417768164f, 0.246640727f,
+                                      1.50140941f};
+  static constexpr float kLarge[9] = {-0.000200214257f, 0.000100950558f, 0.00134934322f, -0.00367342844f,
+                                      0.00573950773f,   -0.0076224613f,  0.00943887047f, 1.00167406f,
+                                      2.83297682f};
+  const float xx = x * x;
+  float w = -std::log1p(-xx);
+  const float* c = kSmall;
+  if (w < 5.0f) {
+    w = w - 2.5f;
+  } else {
+    w = std::sqrt(w) - 3.0f;
+    c = kLarge;
+  }
+  float p = c[0];
+  for (int i = 1; i < 9; ++i) {
+    const float pw = p * w;
+    p = c[i] + pw;
+  }
+  if (std::fabs(x) == 1.0f) return x * std::numeric_limits<float>::infinity();
+  return p * x;
+}
+
+std::vector<float> normal(const Key& key, size_t n) {
+  // uniform on (nextafter(-1, 0), 1), then sqrt(2) * erfinv: JAX's _normal_real.
+  std::vector<float> u = uniform(key, n, std::nextafter(-1.0f, 0.0f), 1.0f);
+  const float root2 = std::sqrt(2.0f);
+  for (float& v : u) v = root2 * erfinv(v);
+  return u;
+}
+
+}  // namespace terra::jax
