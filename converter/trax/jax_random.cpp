@@ -11,19 +11,6 @@ namespace terra::jax {
 
 namespace {
 uint32_t rotl(uint32_t v, int r) { return (v << r) | (v >> (32 - r)); }
-
-// The hash of counter pairs (c[i], c[i + half]) over counts split in two halves, an odd count
-// padded with a zero: JAX's threefry_2x32 on a flat array of counters. out has count entries.
-void hash_counters(const Key& key, const std::vector<uint32_t>& counters, std::vector<uint32_t>& out) {
-  const size_t n = counters.size(), half = (n + 1) / 2;
-  out.assign(n, 0);
-  for (size_t i = 0; i < half; ++i) {
-    const uint32_t second = i + half < n ? counters[i + half] : 0;
-    const auto y = threefry2x32(key, counters[i], second);
-    out[i] = y[0];
-    if (i + half < n) out[i + half] = y[1];
-  }
-}
 }  // namespace
 
 std::array<uint32_t, 2> threefry2x32(const Key& key, uint32_t x0, uint32_t x1) {
@@ -48,9 +35,7 @@ std::array<uint32_t, 2> threefry2x32(const Key& key, uint32_t x0, uint32_t x1) {
 Key prng_key(int64_t seed) { return {0u, uint32_t(uint64_t(seed))}; }
 
 std::vector<Key> split(const Key& key, size_t n) {
-  std::vector<uint32_t> counters(2 * n), bits;
-  for (size_t i = 0; i < counters.size(); ++i) counters[i] = uint32_t(i);
-  hash_counters(key, counters, bits);
+  const std::vector<uint32_t> bits = random_bits(key, 2 * n);  // rows of the [n, 2] reshape
   std::vector<Key> keys(n);
   for (size_t i = 0; i < n; ++i) keys[i] = {bits[2 * i], bits[2 * i + 1]};
   return keys;
@@ -61,10 +46,17 @@ Key fold_in(const Key& key, uint32_t data) {
   return {y[0], y[1]};
 }
 
+// JAX's threefry_2x32 over the counters 0..n-1: split in two halves (an odd count padded with a
+// zero), counter i paired with counter i + half; the pair's two words land at i and i + half.
 std::vector<uint32_t> random_bits(const Key& key, size_t n) {
-  std::vector<uint32_t> counters(n), bits;
-  for (size_t i = 0; i < n; ++i) counters[i] = uint32_t(i);
-  hash_counters(key, counters, bits);
+  const size_t half = (n + 1) / 2;
+  std::vector<uint32_t> bits(n);
+  for (size_t i = 0; i < half; ++i) {
+    const bool paired = i + half < n;
+    const auto y = threefry2x32(key, uint32_t(i), paired ? uint32_t(i + half) : 0u);
+    bits[i] = y[0];
+    if (paired) bits[i + half] = y[1];
+  }
   return bits;
 }
 

@@ -208,10 +208,8 @@ bool xnnpack_matmul(Product& job, const ThreadPool& pool) {
 //   passes of 64 tokens, 286 in one pass of 256.
 // Below 64 tokens XNNPACK lost on both machines.
 constexpr int kMinXnnpackTokens = 64;
-bool use_xnnpack(const MatmulScratch& s, int tokens) {
-  return s.engine == MatmulEngine::kXnnpack && s.pack != nullptr && tokens >= s.xnnpack_min_tokens;
-}
-
+bool xnnpack_planned(const MatmulScratch& s) { return s.engine == MatmulEngine::kXnnpack && s.pack != nullptr; }
+bool use_xnnpack(const MatmulScratch& s, int tokens) { return xnnpack_planned(s) && tokens >= s.xnnpack_min_tokens; }
 
 }  // namespace
 
@@ -254,7 +252,6 @@ void plan_matmul(ArenaPlan& plan, MatmulScratch& s, uint64_t rows, uint64_t cols
   plan.scratch(&s.pack, t * s.pack_bytes / sizeof(float));
 }
 
-
 void matmul_tokens(const MatrixRef& w, const float* x, int tokens, const float* bias, float* y, const MatmulScratch& s,
                    const ThreadPool& pool) {
   Product job{&w, x, tokens, bias, y, &s, 1};
@@ -266,7 +263,7 @@ void matmul_tokens_serial(const MatrixRef& w, const float* x, int tokens, const 
                           const MatmulScratch& s, size_t slot) {
   Product job{&w, x, tokens, bias, y, &s, 1};
   // Attention's per-head products (keys, values) at any block size: measured with issue 15's head path.
-  if (s.engine == MatmulEngine::kXnnpack && s.pack != nullptr && xnn_rows(job, 0, uint64_t(w.rows), slot)) return;
+  if (xnnpack_planned(s) && xnn_rows(job, 0, uint64_t(w.rows), slot)) return;
   native_rows(job, 0, size_t(w.rows), slot);
 }
 
