@@ -16,9 +16,6 @@ struct MatrixRef;
 // one place where a weight dtype becomes kernel calls. Reached through row_ops() (vector_ops.h).
 struct RowOps {
   float (*dot)(const MatrixRef& w, int64_t row, const float* x);  // w[row] · x
-  // out[i] += w[row + i] · x for i < count: a block of rows against one vector in one call (the
-  // multiplicative-conv taps), four rows per load of x where the kernel set can.
-  void (*add_dots)(const MatrixRef& w, int64_t row, int64_t count, const float* x, float* out);
   // y[0..n) += s * w[row][begin..begin+n); for int4, begin and n are multiples of 32.
   void (*axpy)(const MatrixRef& w, int64_t row, int64_t begin, int64_t n, float s, float* y);
   void (*widen)(const MatrixRef& w, int64_t row, float* out);  // out = w[row] as f32

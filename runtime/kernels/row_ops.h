@@ -1,7 +1,7 @@
 // One kernel set's operations on a weight row, per dtype (ggml's type_traits_cpu, one table per
 // instruction set): built from a kernel body K (simd_body.h's SimdKernels, or scalar.cpp's), so a
 // row operation is one call into code compiled for that instruction set. Templates only, for the
-// reason simd_body.h gives. K provides dot<T>, dot4<T>, axpy<T> (T = float, uint16_t f16, int8_t),
+// reason simd_body.h gives. K provides dot<T>, axpy<T> (T = float, uint16_t f16, int8_t),
 // dot_i4, axpy_i4, dot_i8_q8, dot_i4_q8, scaled<T> and scaled_i4 (a row times a scale, stored as
 // f32) and widen(T) (one weight as f32).
 #pragma once
@@ -25,17 +25,6 @@ struct RowOpsOf {
   // f32 and f16: the kernels read the row as it is.
   template <typename T>
   static float dot(const MatrixRef& w, int64_t r, const float* x) { return K::template dot<T>(row<T>(w, r), x, len(w)); }
-  template <typename T>
-  static void add_dots(const MatrixRef& w, int64_t r, int64_t count, const float* x, float* out) {
-    const size_t n = len(w);
-    int64_t i = 0;
-    for (; i + 4 <= count; i += 4) {  // four rows per load of x
-      float four[4];
-      K::template dot4<T>(row<T>(w, r + i), n, x, n, four);
-      for (int j = 0; j < 4; ++j) out[i + j] += four[j];
-    }
-    for (; i < count; ++i) out[i] += K::template dot<T>(row<T>(w, r + i), x, n);
-  }
   template <typename T>
   static void axpy(const MatrixRef& w, int64_t r, int64_t begin, int64_t n, float s, float* y) {
     K::template axpy<T>(s, row<T>(w, r) + begin, y, size_t(n));
@@ -76,19 +65,12 @@ struct RowOpsOf {
     return K::dot_i4_q8(w.i4_row(r), w.i4_scales(r), xq, xs, len(w));
   }
 
-  // The quantized rows have no four-row product: single rows (four int8 rows per pass measured
-  // 1.1-1.4x slower in decoding, docs/perf/quantized-kernels.md).
-  template <float (*Dot)(const MatrixRef&, int64_t, const float*)>
-  static void add_dots_by_rows(const MatrixRef& w, int64_t r, int64_t count, const float* x, float* out) {
-    for (int64_t i = 0; i < count; ++i) out[i] += Dot(w, r + i, x);
-  }
-
   // Indexed by DType: f32, f16, int8, int4.
   static constexpr std::array<RowOps, 4> table() {
-    return {{{dot<float>, add_dots<float>, axpy<float>, widen<float>, nullptr},
-             {dot<uint16_t>, add_dots<uint16_t>, axpy<uint16_t>, widen<uint16_t>, nullptr},
-             {dot_i8, add_dots_by_rows<dot_i8>, axpy_i8, widen_i8, dot_q8_i8},
-             {dot_i4, add_dots_by_rows<dot_i4>, axpy_i4, widen_i4, dot_q8_i4}}};
+    return {{{dot<float>, axpy<float>, widen<float>, nullptr},
+             {dot<uint16_t>, axpy<uint16_t>, widen<uint16_t>, nullptr},
+             {dot_i8, axpy_i8, widen_i8, dot_q8_i8},
+             {dot_i4, axpy_i4, widen_i4, dot_q8_i4}}};
   }
 };
 

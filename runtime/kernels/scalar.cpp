@@ -160,10 +160,6 @@ struct ScalarBody {
     }
   }
   template <typename T>
-  static void dot4(const T* w, size_t stride, const float* x, size_t n, float* out) {
-    for (int r = 0; r < 4; ++r) out[r] = dot<T>(w + r * stride, x, n);
-  }
-  template <typename T>
   static void axpy(float a, const T* w, float* y, size_t n) {
     terra::axpy<T>(a, w, y, n);
   }
