@@ -25,6 +25,7 @@ import os
 import numpy as np
 import torch
 
+import lsh_attention
 from terraformer import load_checkpoint, random_init, save_checkpoint, write_safetensors
 
 ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -82,7 +83,10 @@ def run(m):
 
 
 with torch.no_grad():
+    lsh_attention.margins = []  # LSH bucket choices: a float32 runtime may flip a near-tie too
     logits, units, enc_units = run(model)
+    lsh_margin = min(lsh_attention.margins, default=None)
+    lsh_attention.margins = None
     logits32, units32, enc_units32 = run(model32)
     logits16, units16, enc_units16 = run(model16)
 
@@ -104,4 +108,5 @@ print(f'{args.out}: T={len(tokens)}' + (f' Ti={len(inputs)}' if encdec else '') 
       f'float32-vs-float64 max|dlogit|={(logits32.double() - logits).abs().max():.2e} '
       f'float32 units {"match" if same_units else "DIFFER"}'
       + ''.join(f' margin.{L}={m:.2e}' for L, m in margins.items())
-      + (f' min margin={min(margins.values()):.2e} (f16w {min(margins16.values()):.2e})' if margins else ''))
+      + (f' min margin={min(margins.values()):.2e} (f16w {min(margins16.values()):.2e})' if margins else '')
+      + (f' lsh bucket margin={lsh_margin:.2e}' if lsh_margin is not None else ''))

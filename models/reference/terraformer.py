@@ -15,6 +15,8 @@ import numpy as np
 import torch
 from torch import nn
 
+import lsh_attention
+
 REQUIRED = ('vocab_size', 'd_model', 'd_ff', 'n_heads', 'n_decoder_layers')
 DEFAULTS = {
     'n_encoder_layers': 0,
@@ -44,6 +46,9 @@ DEFAULTS = {
     'pos_d_feature': 0,              # learned table of this width times a [k, d] matrix
     'use_two_swaps_per_encoder_block': True,
     'output_vocab_size': 0,          # a separate decoder embedding and loss of this size
+    # LSH attention (lsh_attention.py): trax LSHSelfAttention's settings
+    'lsh_chunk_len': 0, 'lsh_n_buckets': 0, 'lsh_n_hashes': 0, 'lsh_n_chunks_before': 0,
+    'lsh_n_chunks_after': 0, 'lsh_predict_mem_len': 0, 'lsh_predict_drop_len': 0,
     'tokenizer': {'type': 'byte'},
     'name': None, 'source': None, 'license': None,
 }
@@ -72,10 +77,10 @@ def resolve_config(raw):
     types = cfg['decoder_attention_types']
     if not types or any(t not in ('dense', 'mult_conv', 'lsh') for t in types):
         raise ValueError(f'decoder_attention_types {types}: entries must be dense, mult_conv or lsh')
-    if 'lsh' in types:
-        raise NotImplementedError('lsh attention')
-    if cfg['encoder_attention_type'] != 'dense':
+    if cfg['encoder_attention_type'] not in ('dense', 'lsh'):
         raise NotImplementedError(f'encoder_attention_type {cfg["encoder_attention_type"]!r}')
+    if 'lsh' in types or (cfg['n_encoder_layers'] and cfg['encoder_attention_type'] == 'lsh'):
+        check_lsh(cfg)
     if cfg['n_decoder_attention_layers'] not in (1, 2):
         raise ValueError(f'n_decoder_attention_layers {cfg["n_decoder_attention_layers"]} is not 1 or 2')
     if cfg['n_encoder_layers'] < 0:
@@ -110,6 +115,15 @@ def resolve_config(raw):
     if len(sru) != 2 or sru[0] < 0 or (sru[0] and sru[1] < 1):
         raise ValueError(f'ff_use_sru {sru} must be [layers >= 0, width >= 1]')
     return cfg
+
+
+def check_lsh(cfg):
+    C, nb, nh = cfg['lsh_chunk_len'], cfg['lsh_n_buckets'], cfg['lsh_n_hashes']
+    mem, drop = cfg['lsh_predict_mem_len'], cfg['lsh_predict_drop_len']
+    if C < 1 or nh < 1 or nb < 2 or nb % 2 or cfg['lsh_n_chunks_before'] < 0 or cfg['lsh_n_chunks_after'] < 0:
+        raise ValueError(f'lsh: chunk_len {C}, n_hashes {nh} >= 1, n_buckets {nb} even >= 2, chunks before/after >= 0')
+    if 'lsh' in cfg['decoder_attention_types'] and (mem < 2 or not 0 < drop <= mem):
+        raise ValueError(f'lsh decoder: predict_mem_len {mem} >= 2, 0 < predict_drop_len {drop} <= predict_mem_len')
 
 
 def _param(*shape):
@@ -190,6 +204,41 @@ class DenseAttention(nn.Module):
     def forward(self, x):
         x = self.norm(x)
         return self.o(attend(self.q(x), self.k(x), self.v(x), self.n_heads, self.causal))
+
+
+class LSHAttention(nn.Module):
+    """The F of an LSH attention half-residual: LayerNorm, then trax LSHSelfAttention
+    (lsh_attention.py): shared query/key qk, values v, output o, no biases; per head, fixed random
+    rotations [dk, n_hashes * n_buckets / 2] (trax draws them from the head's state key; a model
+    file stores them). The encoder's (causal False) sees the whole input, with d_qk = d_v =
+    d_model / n_heads and n_chunks_after as configured; the decoder's runs trax's predict mode, with
+    n_chunks_after 0: its first call takes rows [0, first_call) (set by Decoder.forward)."""
+
+    def __init__(self, cfg, causal):
+        super().__init__()
+        d, H = cfg['d_model'], cfg['n_heads']
+        dk = (cfg['d_attention_key'] or d // H) if causal else d // H
+        dv = (cfg['d_attention_value'] or d // H) if causal else d // H
+        self.n_heads, self.causal, self.first_call = H, causal, 1
+        self.lsh = {k: cfg['lsh_' + k] for k in ('chunk_len', 'n_buckets', 'n_hashes', 'n_chunks_before',
+                                                  'n_chunks_after', 'predict_mem_len', 'predict_drop_len')}
+        if causal:
+            self.lsh['n_chunks_after'] = 0
+        self.norm = LayerNorm(d, cfg['center_layernorm'], cfg['layernorm_eps'])
+        self.qk, self.v, self.o = Matrix(d, H * dk), Matrix(d, H * dv), Matrix(H * dv, d)
+        self.rotations = _param(H, dk, self.lsh['n_hashes'] * self.lsh['n_buckets'] // 2)
+
+    def forward(self, x):
+        x = self.norm(x)
+        qk, v = x @ self.qk.kernel, x @ self.v.kernel
+        H = self.n_heads
+        dk, dv = qk.shape[-1] // H, v.shape[-1] // H
+        heads = []
+        for h in range(H):
+            args = (qk[:, h * dk:(h + 1) * dk], v[:, h * dv:(h + 1) * dv], self.rotations[h], self.lsh)
+            heads.append(lsh_attention.decoder_head(*args, self.first_call) if self.causal
+                         else lsh_attention.encoder_head(*args))
+        return torch.cat(heads, -1) @ self.o.kernel
 
 
 class LocallyConvDense(nn.Module):
@@ -475,7 +524,8 @@ class DecoderLayer(nn.Module):
         self.residual = cfg['block_type'] == 'residual'
         types = cfg['decoder_attention_types']
         kind = types[index % len(types)]
-        make = {'dense': DenseAttention, 'mult_conv': MultConvAttention}[kind]
+        make = {'dense': DenseAttention, 'mult_conv': MultConvAttention,
+                'lsh': lambda c: LSHAttention(c, causal=True)}[kind]
         self.attn = nn.ModuleList(make(cfg) for _ in range(cfg['n_decoder_attention_layers']))
         self.ff = make_ff(cfg)
 
@@ -486,7 +536,8 @@ class EncoderLayer(Block):
 
     def __init__(self, cfg):
         super().__init__()
-        self.attn = nn.ModuleList([DenseAttention(cfg, causal=False)])
+        lsh = cfg['encoder_attention_type'] == 'lsh'
+        self.attn = nn.ModuleList([LSHAttention(cfg, causal=False) if lsh else DenseAttention(cfg, causal=False)])
         self.ff = make_ff(cfg)
         self.two_swaps = cfg['use_two_swaps_per_encoder_block']
 
@@ -550,6 +601,11 @@ class Decoder(nn.Module):
         a = b = x
         if prefix is not None:
             a, b = torch.cat([prefix[0], x]), torch.cat([prefix[1], x])
+        # trax predict mode: the first call holds the encoder's rows and the start token, then one
+        # token per call (what LSH attention's memory depends on; other layers are causal anyway).
+        for m in self.modules():
+            if isinstance(m, LSHAttention):
+                m.first_call = (0 if prefix is None else len(prefix[0])) + 1
         a, b, units = _run_blocks(self.layers, a, b)
         return self.out_norm(torch.cat([a, b], -1) if self.concat else (a + b) / 2), units
 
@@ -607,6 +663,8 @@ def random_init(config, seed=0, dtype=torch.float64):
                 value = noise
             elif leaf == 'base_weights':
                 value = torch.rand(p.shape, generator=gen, dtype=torch.float64) * 0.1 - 0.05
+            elif leaf == 'rotations':
+                value = noise  # trax: jax.random.normal
             elif leaf in ('start_vec', 'table'):
                 value = 0.5 * noise
             elif leaf == 'scale':
