@@ -138,12 +138,13 @@ TEST_CASE("missing and unexpected tensors are named", "[errors]") {
 TEST_CASE("features of later versions are refused with their name", "[errors]") {
   TempFile f("unsupported.terra");
   ModelConfig c = test::tiny_config(false);
-  c.decoder_attention_types = {AttentionType::kDense, AttentionType::kLSH};
+  c.n_encoder_layers = 1;
+  c.encoder_attention_type = AttentionType::kMultConv;
   REQUIRE(test::write_model(f.path, c, c).ok());
   auto m = Model::load(f.path);
   REQUIRE_FALSE(m.ok());
   CHECK(m.status().code() == ErrorCode::kUnsupported);
-  CHECK_THAT(m.status().message(), Catch::Contains("attention type 'lsh'"));
+  CHECK_THAT(m.status().message(), Catch::Contains("encoder attention type 'mult_conv'"));
 
   c = test::tiny_config(false);
   c.decoder_attention_types = {AttentionType::kMultConv};
@@ -151,6 +152,32 @@ TEST_CASE("features of later versions are refused with their name", "[errors]") 
   c.d_attention_key = 4;  // mult_conv derives its heads from d_model
   REQUIRE(test::write_model(f.path, c, c).ok());
   CHECK_THAT(Model::load(f.path).status().message(), Catch::Contains("mult_conv attention with d_attention_key"));
+}
+
+TEST_CASE("LSH settings out of range are named", "[errors]") {
+  TempFile f("lsh.terra");
+  ModelConfig c = test::tiny_config(false);
+  c.decoder_attention_types = {AttentionType::kLSH};
+  c.lsh_chunk_len = 4;
+  c.lsh_n_buckets = 4;
+  c.lsh_n_hashes = 1;
+  c.lsh_predict_mem_len = 8;
+  c.lsh_predict_drop_len = 8;
+  REQUIRE(test::write_model(f.path, c, c).ok());
+  CHECK(Model::load(f.path).ok());
+  const std::pair<void (*)(ModelConfig&), const char*> cases[] = {
+      {[](ModelConfig& m) { m.lsh_n_buckets = 5; }, "lsh_n_buckets = 5"},
+      {[](ModelConfig& m) { m.lsh_chunk_len = 0; }, "lsh_chunk_len = 0"},
+      {[](ModelConfig& m) { m.lsh_n_hashes = 0; }, "lsh_n_hashes = 0"},
+      {[](ModelConfig& m) { m.lsh_predict_drop_len = 9; }, "lsh_predict_drop_len = 9"},
+      {[](ModelConfig& m) { m.lsh_predict_mem_len = 1; }, "lsh_predict_mem_len = 1"},
+  };
+  for (const auto& [edit, message] : cases) {
+    ModelConfig bad = c;
+    edit(bad);
+    REQUIRE(test::write_model(f.path, bad, c).ok());
+    CHECK_THAT(Model::load(f.path).status().message(), Catch::Contains(message));
+  }
 }
 
 TEST_CASE("bad tokens and full contexts are errors that change nothing", "[errors]") {

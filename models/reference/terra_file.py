@@ -47,6 +47,9 @@ def _config(c, tok):
         'pos_d_feature': c.PosDFeature(),
         'use_two_swaps_per_encoder_block': bool(c.UseTwoSwapsPerEncoderBlock()),
         'output_vocab_size': c.OutputVocabSize(),
+        'lsh_chunk_len': c.LshChunkLen(), 'lsh_n_buckets': c.LshNBuckets(), 'lsh_n_hashes': c.LshNHashes(),
+        'lsh_n_chunks_before': c.LshNChunksBefore(), 'lsh_n_chunks_after': c.LshNChunksAfter(),
+        'lsh_predict_mem_len': c.LshPredictMemLen(), 'lsh_predict_drop_len': c.LshPredictDropLen(),
     }
     if c.FfSparsity():
         cfg['d_lowrank'] = c.DLowrank()

@@ -38,13 +38,13 @@ void ArenaPlan::copy_state(const ArenaPlan& from, uint64_t positions) const {
     const Request& r = requests_[k];
     if (r.kind != Kind::kState) continue;
     const uint64_t n = r.per_position != 0 ? std::min(r.count, positions * r.per_position) : r.count;
-    std::memcpy(*r.f, *from.requests_[k].f, size_t(n) * r.elem);
+    std::memcpy(data(r), data(from.requests_[k]), size_t(n) * r.elem);
   }
 }
 
 void ArenaPlan::reset_state() const {
   for (const Request& r : requests_) {
-    if (r.kind == Kind::kState && r.zero_on_reset) std::memset(*r.f, 0, size_t(r.count) * r.elem);
+    if (r.kind == Kind::kState && r.zero_on_reset) std::memset(data(r), 0, size_t(r.count) * r.elem);
   }
 }
 

@@ -23,6 +23,10 @@ class ArenaPlan {
   void state(float** slot, uint64_t count, uint64_t per_position = 0, bool zero_on_reset = false) {
     requests_.push_back({slot, nullptr, count, sizeof(float), Kind::kState, per_position, zero_on_reset});
   }
+  // Integer state (LSH attention's stored buckets and memory counters).
+  void state(int32_t** slot, uint64_t count, bool zero_on_reset) {
+    requests_.push_back({nullptr, slot, count, sizeof(int32_t), Kind::kState, 0, zero_on_reset});
+  }
   void scratch(float** slot, uint64_t count) { add_scratch(slot, nullptr, count, sizeof(float)); }
   void scratch(int32_t** slot, uint64_t count) { add_scratch(nullptr, slot, count, sizeof(int32_t)); }
 
@@ -46,6 +50,7 @@ class ArenaPlan {
     bool zero_on_reset;
   };
   void add_scratch(float** f, int32_t** i, uint64_t count, size_t elem);
+  static void* data(const Request& r) { return r.f ? static_cast<void*>(*r.f) : static_cast<void*>(*r.i); }
   std::vector<Request> requests_;
 };
 

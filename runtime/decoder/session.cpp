@@ -58,6 +58,7 @@ Session::Session(const Model& model, const SessionOptions& options, int max_cont
       decoder_(make_decoder_layers(model.weights(), model.config(), scratch_)) {
   choose_engine(scratch_.mm, options.engine);
   block_ = tokens_per_pass(scratch_.mm.engine);
+  rows_ = std::max(block_, max_input_ + 1);
   // 32 positions of logits per pass: 4 MiB at a 32K vocabulary, and each packed slice of the loss
   // matrix still serves 32 rows.
   if (options.scoring) scoring_.rows = std::min(block_, 32);
@@ -70,7 +71,7 @@ Status Session::plan(uint64_t max_memory) {
   const ModelConfig& c = config_;
   const uint64_t d = uint64_t(c.d_model), out_width = uint64_t(c.output_width());
   const int threads = int(pool_.threads());
-  for (auto& layer : decoder_) layer->plan(plan_, LayerLimits{max_context_, block_, threads});
+  for (auto& layer : decoder_) layer->plan(plan_, LayerLimits{max_context_, rows_, threads});
   if (encoder_) encoder_->plan(plan_, max_input_, threads);
   plan_.scratch(&stream_a_, d);
   plan_.scratch(&stream_b_, d);
@@ -81,7 +82,7 @@ Status Session::plan(uint64_t max_memory) {
     plan_.scratch(&loss_gated_, uint64_t(c.loss_sparsity) * out_width);
     plan_.scratch(&loss_widened_, uint64_t(threads) * out_width);
   }
-  for (float** p : {&chunk_.a, &chunk_.b, &chunk_.out}) plan_.scratch(p, uint64_t(block_) * d);
+  for (float** p : {&chunk_.a, &chunk_.b, &chunk_.out}) plan_.scratch(p, uint64_t(rows_) * d);
   if (scoring_.rows > 0) {
     const uint64_t rows = uint64_t(scoring_.rows);
     plan_.scratch(&scoring_.normed, rows * out_width);
@@ -104,12 +105,17 @@ Status Session::plan(uint64_t max_memory) {
 void Session::reset() {
   position_ = 0;
   prefix_ = 0;
+  pending_ = 0;
   plan_.reset_state();  // recurrent state starts from zero; caches are overwritten position by position
 }
 
 Status Session::copy_sequence_from(const Session& o) {
   if (&o.config_ != &config_ || o.max_context_ != max_context_ || o.max_input_ != max_input_) {
     return Status::Error(ErrorCode::kInvalidArgument, "copy_sequence_from: the sessions differ in model or plan");
+  }
+  if (o.pending_ > 0) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         "copy_sequence_from: the other session's input is encoded but not yet decoded; feed it a token first");
   }
   plan_.copy_state(o.plan_, uint64_t(o.position_));
   position_ = o.position_;
@@ -149,10 +155,8 @@ Status Session::encode(const int* tokens, size_t count) {
   }
   reset();
   if (count == 0) return Status::Ok();
-  const EncoderOutput out = encoder_->run(tokens, int(count), pool_);
-  const int64_t d = config_.d_model;
-  for (size_t t = 0; t < count; ++t) decode_position(out.first + t * d, out.second + t * d, false);
-  prefix_ = int(count);
+  encoded_ = encoder_->run(tokens, int(count), pool_);  // decoded with the first token (prefill_chunk)
+  position_ = prefix_ = pending_ = int(count);
   return Status::Ok();
 }
 
@@ -182,6 +186,7 @@ Status Session::check_room(size_t count) const {
 Status Session::step(int token) {
   TERRA_RETURN_IF_ERROR(check_token(token, config_.output_vocab()));
   TERRA_RETURN_IF_ERROR(check_room(1));
+  if (pending_ > 0) return prefill(&token, 1);
   embed_and_decode(token, true);
   return check_logits();
 }
@@ -198,9 +203,12 @@ Status Session::score(const int* tokens, const int* targets, size_t count, doubl
     if (targets) TERRA_RETURN_IF_ERROR(check_token(targets[i], config_.output_vocab()));
   }
   TERRA_RETURN_IF_ERROR(check_room(count));
-  for (size_t i = 0; i < count; i += size_t(block_)) {
-    const int n = int(std::min(count - i, size_t(block_)));
-    TERRA_RETURN_IF_ERROR(prefill_chunk(tokens + i, n, i + size_t(n) == count, targets ? targets + i : nullptr, nll));
+  for (size_t i = 0, n = 0; i < count; i += n) {
+    // A sequence's first block is the encoder's rows (if any) and one token: trax's first
+    // predict-mode call, after which LSH attention decodes row by row.
+    const bool first = position_ == pending_;
+    n = first ? 1 : std::min(count - i, size_t(block_));
+    TERRA_RETURN_IF_ERROR(prefill_chunk(tokens + i, int(n), i + n == count, targets ? targets + i : nullptr, nll));
   }
   return count > 0 ? check_logits() : Status::Ok();
 }
@@ -272,22 +280,28 @@ void Session::finish_logits(const float* x, const float* y) {
 
 Status Session::prefill_chunk(const int* tokens, int n, bool want_logits, const int* targets, double* nll) {
   const ModelConfig& c = config_;
-  const int64_t d = c.d_model;
-  const int pos0 = position_;
+  const int64_t d = c.d_model, e = pending_;
+  const int pos0 = position_ - pending_, first_token = position_;
+  std::copy(encoded_.first, encoded_.first + e * d, chunk_.a);
+  std::copy(encoded_.second, encoded_.second + e * d, chunk_.b);
   for (int t = 0; t < n; ++t) {
-    float* a = chunk_.a + t * d;
+    float* a = chunk_.a + (e + t) * d;
     embed_token(weights_.decoder_embedding, tokens[t], a);
-    add_position(weights_.decoder_pos, c, pos0 + t - prefix_, a);  // decoder positions count from 0
-    std::copy(a, a + d, chunk_.b + t * d);
+    add_position(weights_.decoder_pos, c, position_ + t - prefix_, a);  // decoder positions count from 0
+    std::copy(a, a + d, chunk_.b + (e + t) * d);
   }
+  const int rows = int(e) + n;
   float* x = chunk_.a;
   float* y = residual_ ? chunk_.a : chunk_.b;  // one stream for residual blocks (decode_position)
   for (auto& layer : decoder_) {
-    layer->tokens(y, n, pos0, chunk_.out, pool_);
-    add_inplace(x, chunk_.out, size_t(n) * size_t(d));
+    layer->tokens(y, rows, pos0, chunk_.out, pool_);
+    add_inplace(x, chunk_.out, size_t(rows) * size_t(d));
     std::swap(x, y);
   }
   position_ += n;
+  pending_ = 0;
+  x += e * d;  // the token rows
+  y += e * d;
   if (want_logits) finish_logits(x + (n - 1) * d, y + (n - 1) * d);
   const int V = c.output_vocab();
   const int64_t width = c.output_width();
@@ -299,7 +313,7 @@ Status Session::prefill_chunk(const int* tokens, int n, bool want_logits, const 
       const double one = neg_log_softmax(scoring_.logits + int64_t(t) * V, size_t(V), size_t(targets[t0 + t]));
       *nll += one;
       if (!std::isfinite(one)) {
-        return non_finite_logit("position " + std::to_string(pos0 + t0 + t));
+        return non_finite_logit("position " + std::to_string(first_token + t0 + t));
       }
     }
   }

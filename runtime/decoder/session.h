@@ -9,7 +9,8 @@
 // streams swap -> LN((a+b)/2) -> loss layer (dense or factored) -> logits(). prefill() runs the
 // same branches on blocks of positions (Layer::tokens).
 // Encoder–decoder models first encode(input): the encoder's outputs go through the same decoder
-// stack as its first positions (trax concatenates them; no cross-attention).
+// stack as its first positions (trax concatenates them; no cross-attention), in one block with
+// the first decoder token, as trax's predict mode's first call (LSH attention depends on it).
 #pragma once
 
 #include <cstdint>
@@ -87,8 +88,8 @@ class Session {
   Status check_logits() const;
   // Runs one position through the decoder stack from the two streams' initial values.
   void decode_position(const float* first, const float* second, bool want_logits);
-  // Runs up to block_ tokens through the stack together (Layer::tokens); with targets, adds their
-  // negative log-likelihoods to *nll.
+  // Runs the encoder rows not yet decoded (pending_) and up to block_ tokens through the stack
+  // together (Layer::tokens); with targets, adds the tokens' negative log-likelihoods to *nll.
   Status prefill_chunk(const int* tokens, int count, bool want_logits, const int* targets = nullptr,
                        double* nll = nullptr);
   // The row the loss layer reads: LN of the streams' mean (or their concatenation).
@@ -103,6 +104,8 @@ class Session {
   bool residual_ = false;  // residual blocks: one stream (see decode_position)
   int position_ = 0;
   int prefix_ = 0;  // encoder positions at the start of the decoder stack
+  int pending_ = 0;  // of those, the ones encode() left for the first decoder block (counted in position_)
+  EncoderOutput encoded_;
   ThreadPool pool_;
   Arena arena_;
 
@@ -125,10 +128,11 @@ class Session {
     LossTokensScratch loss;
   } scoring_;
   int block_ = 16;  // prompt tokens per pass (kernels/matmul.h: tokens_per_pass)
+  int rows_ = 16;   // the most rows of one pass: block_, or the encoder's rows and a token
   struct Chunk {
-    float* a = nullptr;    // [block_, d] stream one
-    float* b = nullptr;    // [block_, d] stream two
-    float* out = nullptr;  // [block_, d] a branch's rows
+    float* a = nullptr;    // [rows_, d] stream one
+    float* b = nullptr;    // [rows_, d] stream two
+    float* out = nullptr;  // [rows_, d] a branch's rows
   } chunk_;
 };
 

@@ -8,8 +8,8 @@
 namespace terra {
 
 // Int8/int4 rows take the integer path (kernels/vector_ops.h, use_integer_dots) unless `exact`:
-// the sparse FF controller keeps float activations, as its argmax turns a small change into a
-// different unit.
+// the sparse FF controller and LSH attention's query/key keep float activations, as their argmax
+// turns a small change into a different unit or bucket.
 void matvec(const MatrixRef& w, const float* x, const float* bias, float* y, const ThreadPool& pool, bool exact = false);
 
 }  // namespace terra

@@ -86,7 +86,7 @@ void layer_norm(const float* x, const float* scale, const float* bias, float eps
   }
 }
 
-void softmax_inplace(float* x, size_t n) {
+float softmax_inplace(float* x, size_t n) {
   float mx = x[0];
   for (size_t i = 1; i < n; ++i) {
     if (x[i] > mx) mx = x[i];
@@ -98,6 +98,7 @@ void softmax_inplace(float* x, size_t n) {
   }
   const float inv = float(1.0 / sum);
   for (size_t i = 0; i < n; ++i) x[i] *= inv;
+  return mx + float(std::log(sum));
 }
 
 void relu_inplace(float* x, size_t n) {

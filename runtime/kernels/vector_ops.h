@@ -57,7 +57,8 @@ void add_inplace(float* x, const float* y, size_t n);  // x += y
 // LayerNorm: centered (x-mean)/sqrt(var+eps)*scale+bias, or RMS-style x/sqrt(mean(x²)+eps)*scale
 // when bias is null (trax's center=False).
 void layer_norm(const float* x, const float* scale, const float* bias, float eps, size_t n, float* out);
-void softmax_inplace(float* x, size_t n);
+// Returns the log of the normalizer, log(sum(exp(x))) (LSH attention combines rounds by it).
+float softmax_inplace(float* x, size_t n);
 // -log softmax(logits)[target] in double (logsumexp - logits[target]); not finite when a logit is not.
 double neg_log_softmax(const float* logits, size_t n, size_t target);
 void relu_inplace(float* x, size_t n);

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "kernels/matmul.h"
+#include "kernels/matvec.h"
 #include "kernels/vector_ops.h"
 #include "layers/attention_multconv.h"
 
@@ -89,6 +90,177 @@ void MultConvAttentionLayer::tokens(const float* x, int n, int pos0, float* out,
     layer_norm(x + t * d, w_.norm.scale, w_.norm.bias, c_.layernorm_eps, size_t(d), s_.normed + t * d);
   }
   multconv_attention_tokens(w_, c_, s_.normed, n, pos0, cache_, u_history_, s_.attn, s_.multconv, s_.q, out, pool);
+}
+
+}  // namespace terra
+
+namespace terra {
+
+LshAttentionLayer::LshAttentionLayer(const AttentionWeights& w, const ModelConfig& c, LayerScratch& s, bool decoder)
+    : w_(w), c_(c), s_(s), lsh_(lsh_settings(c, decoder)), decoder_(decoder) {}
+
+const float* LshAttentionLayer::rotations(int h) const {
+  return w_.rotations + int64_t(h) * lsh_.dk * lsh_.rotation_cols();
+}
+
+void LshAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
+  const uint64_t d = uint64_t(c_.d_model), H = uint64_t(lsh_.heads);
+  const uint64_t kw = H * uint64_t(lsh_.dk), vw = H * uint64_t(lsh_.dv), t = uint64_t(limits.threads);
+  // Rows one call projects: the encoder's whole input; the decoder's first call (at most `block`).
+  const uint64_t rows = uint64_t(std::max(limits.block, 1));
+  plan.scratch(&s_.normed, rows * d);
+  plan.scratch(&s_.lsh.qk, rows * kw);
+  plan.scratch(&s_.lsh.v, rows * vw);
+  plan.scratch(&s_.context, rows * vw);
+  const int most = std::min(limits.block, limits.positions);
+  const uint64_t slots = uint64_t(decoder_ ? std::max(lsh_.first_call_slots(std::max(most, 2)), lsh_.first_call_slots(1))
+                                           : lsh_.encoder_slots(most));
+  plan_lsh_pass(plan, s_.lsh.pass, lsh_, slots, limits.threads);
+  plan_matmul(plan, s_.mm, kw, d, limits.threads);  // qk
+  plan_matmul(plan, s_.mm, vw, d, limits.threads);  // v
+  plan_matmul(plan, s_.mm, d, vw, limits.threads);  // o
+  if (!decoder_) return;
+  const uint64_t mem = uint64_t(lsh_.mem_len);
+  plan.state(&keys_, mem * kw, 0, true);
+  plan.state(&values_, mem * vw, 0, true);
+  plan.state(&buckets_, H * uint64_t(lsh_.n_hashes) * mem, true);
+  plan.state(&counters_, 2, true);
+  plan.scratch(&s_.lsh.rotated, t * uint64_t(lsh_.rotation_cols()));
+  plan.scratch(&s_.lsh.dots, t * uint64_t(lsh_.candidates()));
+  plan.scratch(&s_.lsh.picked, t * uint64_t(lsh_.candidates()));
+}
+
+void LshAttentionLayer::tokens(const float* x, int n, int pos0, float* out, const ThreadPool& pool) {
+  const int64_t d = c_.d_model;
+  if (decoder_ && (pos0 > 0 || n == 1)) {  // trax decodes one row per call after the first
+    for (int t = 0; t < n; ++t) step(x + t * d, pos0 + t, out + t * d, pool);
+    return;
+  }
+  for (int t = 0; t < n; ++t) {
+    layer_norm(x + t * d, w_.norm.scale, w_.norm.bias, c_.layernorm_eps, size_t(d), s_.normed + t * d);
+  }
+  matmul_tokens(w_.q.w, s_.normed, n, nullptr, s_.lsh.qk, s_.mm, pool);
+  matmul_tokens(w_.v.w, s_.normed, n, nullptr, s_.lsh.v, s_.mm, pool);
+  if (decoder_) {
+    first_call(n, out, pool);
+  } else {
+    encode(n, out, pool);
+  }
+}
+
+void LshAttentionLayer::encode(int n, float* out, const ThreadPool& pool) {
+  const int64_t kw = int64_t(lsh_.heads) * lsh_.dk, vw = int64_t(lsh_.heads) * lsh_.dv;
+  for (int h = 0; h < lsh_.heads; ++h) {
+    LshPass p{rotations(h), s_.lsh.qk + h * lsh_.dk, s_.lsh.v + h * lsh_.dv, kw, vw, n, lsh_.encoder_slots(n),
+              lsh_.n_buckets, s_.context + h * lsh_.dv, vw};
+    lsh_pass_head(lsh_, p, s_.lsh.pass, pool);
+  }
+  matmul_tokens(w_.o.w, s_.context, n, nullptr, out, s_.mm, pool);
+}
+
+void LshAttentionLayer::first_call(int n, float* out, const ThreadPool& pool) {
+  const int64_t kw = int64_t(lsh_.heads) * lsh_.dk, vw = int64_t(lsh_.heads) * lsh_.dv;
+  const int mem = lsh_.mem_len, keep = std::min(n, mem), slots = lsh_.first_call_slots(n);
+  const int nh = lsh_.n_hashes;
+  std::fill(keys_, keys_ + int64_t(mem) * kw, 0.0f);
+  std::fill(values_, values_ + int64_t(mem) * vw, 0.0f);
+  std::fill(buckets_, buckets_ + int64_t(lsh_.heads) * nh * mem, 0);
+  for (int h = 0; h < lsh_.heads; ++h) {
+    // In trax's append branch the memory's zero rows are hashed and sorted too: zero keys in
+    // bucket 0 after every real row, so always masked, but they take their slots in the chunks.
+    LshPass p{rotations(h), s_.lsh.qk + h * lsh_.dk, s_.lsh.v + h * lsh_.dv, kw, vw, n, slots, 0,
+              s_.context + h * lsh_.dv, vw};
+    lsh_pass_head(lsh_, p, s_.lsh.pass, pool);
+    // The memory keeps the last mem_len rows (all of them in the append branch).
+    for (int i = 0; i < keep; ++i) {
+      const int row = n - keep + i;
+      const float* key = s_.lsh.pass.keys + int64_t(row) * lsh_.dk;
+      std::copy(key, key + lsh_.dk, keys_ + i * kw + h * lsh_.dk);
+      for (int r = 0; r < nh; ++r) {
+        buckets_[(int64_t(h) * nh + r) * mem + i] = s_.lsh.pass.buckets[int64_t(r) * slots + row] + r * lsh_.n_buckets;
+      }
+    }
+  }
+  std::copy(s_.lsh.v + int64_t(n - keep) * vw, s_.lsh.v + int64_t(n) * vw, values_);
+  counters_[0] = keep;
+  counters_[1] = n;
+  matmul_tokens(w_.o.w, s_.context, n, nullptr, out, s_.mm, pool);
+}
+
+namespace {
+
+struct LshStepJob {
+  const LshSettings* s;
+  const float* qk;  // the row's raw query/key, [heads * dk]
+  const float* rotations;
+  float* keys;
+  const float* values;
+  int32_t* buckets;
+  const LayerScratch::Lsh* scratch;
+  int q_start, shift;
+  float* context;
+  size_t parts;
+};
+
+// Part i takes heads i, i + parts, ...: follow the memory's roll in the stored buckets, hash the
+// row into its column, attend.
+void lsh_step_part(void* ctx, size_t part, size_t /*end*/) {
+  const auto& j = *static_cast<LshStepJob*>(ctx);
+  const LshSettings& s = *j.s;
+  const int mem = s.mem_len, K = s.candidates();
+  const int64_t kw = int64_t(s.heads) * s.dk, vw = int64_t(s.heads) * s.dv;
+  int32_t b[64];
+  for (int h = int(part); h < s.heads; h += int(j.parts)) {
+    const float* q = j.qk + h * s.dk;
+    for (int r = 0; r < s.n_hashes; ++r) {
+      int32_t* row = j.buckets + (int64_t(h) * s.n_hashes + r) * mem;
+      if (j.shift > 0) {
+        std::copy(row + j.shift, row + mem, row);
+        std::fill(row + mem - j.shift, row + mem, 0);
+      }
+    }
+    lsh_hash_row(s, j.rotations + int64_t(h) * s.dk * s.rotation_cols(), q, j.scratch->rotated + part * s.rotation_cols(), b);
+    for (int r = 0; r < s.n_hashes; ++r) {
+      j.buckets[(int64_t(h) * s.n_hashes + r) * mem + j.q_start] = b[r] + r * s.n_buckets;
+    }
+    lsh_step_head(s, q, j.keys + h * s.dk, kw, j.values + h * s.dv, vw,
+                  j.buckets + int64_t(h) * s.n_hashes * mem, j.q_start, j.scratch->dots + part * size_t(K),
+                  j.scratch->picked + part * size_t(K), j.context + h * s.dv);
+  }
+}
+
+}  // namespace
+
+void LshAttentionLayer::step(const float* x, int pos, float* out, const ThreadPool& pool) {
+  if (!decoder_) return tokens(x, 1, pos, out, pool);
+  const int64_t d = c_.d_model, kw = int64_t(lsh_.heads) * lsh_.dk, vw = int64_t(lsh_.heads) * lsh_.dv;
+  const int mem = lsh_.mem_len, drop = lsh_.drop_len;
+  layer_norm(x, w_.norm.scale, w_.norm.bias, c_.layernorm_eps, size_t(d), s_.normed);
+  float* qk = s_.lsh.qk;
+  // Float activations for the query/key, as for the sparse FF's controller: the bucket argmax
+  // turns a small change into other keys.
+  matvec(w_.q.w, s_.normed, nullptr, qk, pool, /*exact=*/true);
+  int mem_end = counters_[0];
+  const int buckets_idx = counters_[1];
+  if (mem_end + 1 > mem) {  // full: drop the oldest drop_len rows (trax _use_predict_mem)
+    std::copy(keys_ + drop * kw, keys_ + mem * kw, keys_);
+    std::fill(keys_ + (mem - drop) * kw, keys_ + mem * kw, 0.0f);
+    std::copy(values_ + drop * vw, values_ + mem * vw, values_);
+    std::fill(values_ + (mem - drop) * vw, values_ + mem * vw, 0.0f);
+    mem_end -= drop;
+  }
+  const int q_start = mem_end;
+  matvec(w_.v.w, s_.normed, nullptr, values_ + q_start * vw, pool);
+  for (int h = 0; h < lsh_.heads; ++h) lsh_key(qk + h * lsh_.dk, lsh_.dk, keys_ + q_start * kw + h * lsh_.dk);
+  // trax roll_buckets: the stored buckets shift with the memory, by at most drop_len.
+  const int shift = buckets_idx > q_start ? std::min(buckets_idx - q_start, drop) : 0;
+  const uint64_t work = uint64_t(lsh_.heads) * uint64_t(lsh_.candidates()) * uint64_t(lsh_.dk + lsh_.dv);
+  LshStepJob job{&lsh_, qk, w_.rotations, keys_, values_, buckets_, &s_.lsh, q_start, shift, s_.context,
+                 work < (uint64_t(1) << 16) ? 1 : std::min<size_t>(pool.threads(), size_t(lsh_.heads))};
+  pool.parallel_for(job.parts, 1, lsh_step_part, &job);
+  counters_[0] = mem_end + 1;
+  counters_[1] = q_start + 1;
+  matvec(w_.o.w, s_.context, nullptr, out, pool);
 }
 
 }  // namespace terra

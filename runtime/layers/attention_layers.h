@@ -42,4 +42,33 @@ class MultConvAttentionLayer : public Layer {
   float* u_history_ = nullptr;  // [qkv_length_kernel, d]
 };
 
+// trax LSHSelfAttention (layers/attention_lsh.h). Encoder: tokens() gets the whole input.
+// Decoder: trax's predict mode. A first call of several rows at position 0 (the encoder's rows and
+// the start token) is one full pass over the memory; every other row is decoded alone, over a
+// memory of predict_mem_len rows that drops its oldest predict_drop_len when full. The memory
+// holds each row's key (normalized), value and buckets, so its size is fixed whatever the length.
+class LshAttentionLayer : public Layer {
+ public:
+  LshAttentionLayer(const AttentionWeights& w, const ModelConfig& c, LayerScratch& s, bool decoder);
+  void plan(ArenaPlan& plan, const LayerLimits& limits) override;
+  void step(const float* x, int pos, float* out, const ThreadPool& pool) override;
+  void tokens(const float* x, int n, int pos0, float* out, const ThreadPool& pool) override;
+
+ private:
+  void encode(int n, float* out, const ThreadPool& pool);       // s_.normed rows -> out
+  void first_call(int n, float* out, const ThreadPool& pool);   // the decoder's first call
+  const float* rotations(int h) const;
+
+  const AttentionWeights& w_;
+  const ModelConfig& c_;
+  LayerScratch& s_;
+  LshSettings lsh_;
+  bool decoder_;
+  // The decoder's memory (per-sequence state).
+  float* keys_ = nullptr;       // [mem_len, heads * dk]
+  float* values_ = nullptr;     // [mem_len, heads * dv]
+  int32_t* buckets_ = nullptr;  // [heads, n_hashes, mem_len], with trax's round offsets r * n_buckets
+  int32_t* counters_ = nullptr;  // [2]: rows in the memory (trax mem_end), rows its buckets cover (buckets_idx)
+};
+
 }  // namespace terra

@@ -14,6 +14,7 @@
 #include "core/thread_pool.h"
 #include "kernels/matmul.h"
 #include "layers/attention_dense.h"
+#include "layers/attention_lsh.h"
 #include "layers/attention_multconv.h"
 #include "layers/feed_forward.h"
 #include "model/config.h"
@@ -32,6 +33,14 @@ struct LayerScratch {
   SparseFFTokensScratch sparse_ff;  // a chunk of positions through a sparse FF
   MultConvTokensScratch multconv;   // a chunk of positions through multiplicative-conv attention
   SruTokensScratch sru;             // a chunk of positions through the FF's SRU branch
+  struct Lsh {                      // LSH attention (layers/attention_lsh.h)
+    float* qk = nullptr;            // [rows, heads * dk]: the shared query/key projection
+    float* v = nullptr;             // [rows, heads * dv]
+    LshPassScratch pass;            // one head's full pass
+    float* rotated = nullptr;       // [threads, rotation columns]: a decoded row's hashing
+    float* dots = nullptr;          // [threads, candidates]
+    int32_t* picked = nullptr;      // [threads, candidates]
+  } lsh;
   MatmulScratch mm;          // the batched products' (kernels/matmul.h); its engine is the session's
 };
 

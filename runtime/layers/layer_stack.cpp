@@ -11,6 +11,8 @@ LayerStack make_decoder_layers(const ModelWeights& w, const ModelConfig& c, Laye
     for (const AttentionWeights& aw : layer.attention) {
       if (aw.type == AttentionType::kMultConv) {
         stack.push_back(std::make_unique<MultConvAttentionLayer>(aw, c, s));
+      } else if (aw.type == AttentionType::kLSH) {
+        stack.push_back(std::make_unique<LshAttentionLayer>(aw, c, s, /*decoder=*/true));
       } else {
         stack.push_back(std::make_unique<DenseAttentionLayer>(aw, c, s, /*causal=*/true));
       }
@@ -23,7 +25,12 @@ LayerStack make_decoder_layers(const ModelWeights& w, const ModelConfig& c, Laye
 LayerStack make_encoder_layers(const ModelWeights& w, const ModelConfig& c, LayerScratch& s) {
   LayerStack stack;
   for (const LayerWeights& layer : w.encoder) {
-    stack.push_back(std::make_unique<DenseAttentionLayer>(layer.attention[0], c, s, /*causal=*/false));
+    const AttentionWeights& aw = layer.attention[0];
+    if (aw.type == AttentionType::kLSH) {
+      stack.push_back(std::make_unique<LshAttentionLayer>(aw, c, s, /*decoder=*/false));
+    } else {
+      stack.push_back(std::make_unique<DenseAttentionLayer>(aw, c, s, /*causal=*/false));
+    }
     stack.push_back(std::make_unique<FeedForwardLayer>(layer.ff, c, s, /*decoder=*/false));
   }
   return stack;

@@ -1,5 +1,6 @@
 #include "model/config.h"
 
+#include <algorithm>
 #include <string>
 
 namespace terra {
@@ -101,6 +102,18 @@ Status ModelConfig::validate() const {
   TERRA_RETURN_IF_ERROR(in_range("block_type", int(block_type), 0, 1));
   TERRA_RETURN_IF_ERROR(in_range("decoder_output", int(decoder_output), 0, 1));
   TERRA_RETURN_IF_ERROR(in_range("pos_d_feature", pos_d_feature, 0, 1 << 16));
+  if (uses_lsh()) {  // trax LSHSelfAttention's settings (docs/lsh-attention.md)
+    TERRA_RETURN_IF_ERROR(in_range("lsh_chunk_len", lsh_chunk_len, 1, 1 << 16));
+    TERRA_RETURN_IF_ERROR(in_range("lsh_n_buckets", lsh_n_buckets, 2, 1 << 16));
+    if (lsh_n_buckets % 2 != 0) return bad("lsh_n_buckets", lsh_n_buckets, "must be even (trax hashes into +-rotations)");
+    TERRA_RETURN_IF_ERROR(in_range("lsh_n_hashes", lsh_n_hashes, 1, 64));
+    TERRA_RETURN_IF_ERROR(in_range("lsh_n_chunks_before", lsh_n_chunks_before, 0, 64));
+    TERRA_RETURN_IF_ERROR(in_range("lsh_n_chunks_after", lsh_n_chunks_after, 0, 64));
+    if (decoder_uses_lsh()) {
+      TERRA_RETURN_IF_ERROR(in_range("lsh_predict_mem_len", lsh_predict_mem_len, 2, 1 << 24));
+      TERRA_RETURN_IF_ERROR(in_range("lsh_predict_drop_len", lsh_predict_drop_len, 1, lsh_predict_mem_len));
+    }
+  }
   if (loss_sparsity > 0 && output_vocab() % loss_sparsity != 0) {
     return bad("loss_sparsity", loss_sparsity, "must divide the output vocabulary " + std::to_string(output_vocab()));
   }
@@ -115,9 +128,6 @@ Status ModelConfig::check_supported() const {
   auto unsupported = [](const std::string& what) {
     return Status::Error(ErrorCode::kUnsupported, what + " is not supported by this runtime version yet");
   };
-  for (AttentionType t : decoder_attention_types) {
-    if (t == AttentionType::kLSH) return unsupported("attention type 'lsh' (LSH self-attention)");
-  }
   const int dh = d_model / n_heads;
   const bool mult_conv = n_encoder_layers > 0 && encoder_attention_type == AttentionType::kMultConv;
   bool any_mult_conv = mult_conv;
@@ -137,10 +147,23 @@ Status ModelConfig::check_supported() const {
     return unsupported("residual blocks with an encoder or a concatenated output");
   }
   if (decoder_output == DecoderOutput::kConcat && loss_sparsity > 0) return unsupported("a concatenated output with a sparse loss");
-  if (n_encoder_layers > 0 && encoder_attention_type != AttentionType::kDense) {
+  if (n_encoder_layers > 0 && encoder_attention_type == AttentionType::kMultConv) {
     return unsupported(std::string("encoder attention type '") + attention_type_name(encoder_attention_type) + "'");
   }
   return Status::Ok();
+}
+
+LshDims lsh_dims(const ModelConfig& c, bool decoder) {
+  return decoder ? LshDims{c.key_dim(), c.value_dim()} : LshDims{c.head_dim(), c.head_dim()};
+}
+
+bool ModelConfig::decoder_uses_lsh() const {
+  return std::find(decoder_attention_types.begin(), decoder_attention_types.end(), AttentionType::kLSH) !=
+         decoder_attention_types.end();
+}
+
+bool ModelConfig::uses_lsh() const {
+  return decoder_uses_lsh() || (n_encoder_layers > 0 && encoder_attention_type == AttentionType::kLSH);
 }
 
 bool ModelConfig::operator==(const ModelConfig& o) const {

@@ -22,6 +22,14 @@ enum class BlockType : uint8_t { kReversible = 0, kResidual = 1 };
 enum class DecoderOutput : uint8_t { kMean = 0, kConcat = 1 };
 
 const char* attention_type_name(AttentionType t);
+
+// Per-head widths of an LSH attention layer: the decoder's are d_attention_key/value; trax's
+// encoder ignores those and uses d_model / n_heads (reformer.EncoderBlock).
+struct LshDims {
+  int dk = 0, dv = 0;
+};
+struct ModelConfig;
+LshDims lsh_dims(const ModelConfig& c, bool decoder);
 const char* pos_encoding_name(PosEncoding p);
 
 struct ModelConfig {
@@ -41,6 +49,9 @@ struct ModelConfig {
   AttentionType decoder_attention_type(int layer) const {
     return decoder_attention_types[size_t(layer) % decoder_attention_types.size()];
   }
+
+  bool decoder_uses_lsh() const;  // some decoder layer's attention is LSH
+  bool uses_lsh() const;          // ... or the encoder's
 
   bool operator==(const ModelConfig& other) const;
   // Internal consistency: positive sizes within bounds, divisibility, known options. The

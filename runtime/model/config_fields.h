@@ -37,7 +37,7 @@
   X(float, layernorm_eps, 1e-6f, FLOAT)                                                              \
   X(int, max_len, 2048, INT)                                                                         \
   X(bool, reversible_encoder, false, BOOL)                                                           \
-  /* LSH attention, recorded for a later runtime version */                                          \
+  /* LSH attention (docs/lsh-attention.md); n_chunks_after is the encoder's (the decoder's is 0) */   \
   X(int, lsh_chunk_len, 0, INT)                                                                      \
   X(int, lsh_n_buckets, 0, INT)                                                                      \
   X(int, lsh_n_hashes, 0, INT)                                                                       \

@@ -84,10 +84,23 @@ void positions(Walk& b, const ModelConfig& c, const std::string& p, PositionWeig
   }
 }
 
-void attention(Walk& b, const ModelConfig& c, const std::string& p, AttentionType type, AttentionWeights* w) {
+// trax LSHSelfAttention: w_q (shared by queries and keys), w_v, w_o without biases, and the
+// fixed random rotations of each head.
+void lsh_attention(Walk& b, const ModelConfig& c, const std::string& p, bool decoder, AttentionWeights* w) {
+  const LshDims dims = lsh_dims(c, decoder);
+  const int64_t d = c.d_model, H = c.n_heads, hk = H * dims.dk, hv = H * dims.dv;
+  b.kernel(p + ".qk.kernel", d, {hk}, &w->q.w);
+  b.kernel(p + ".v.kernel", d, {hv}, &w->v.w);
+  b.kernel(p + ".o.kernel", hv, {d}, &w->o.w);
+  b.values(p + ".rotations", {H, dims.dk, int64_t(c.lsh_n_hashes) * (c.lsh_n_buckets / 2)}, &w->rotations);
+}
+
+void attention(Walk& b, const ModelConfig& c, const std::string& p, AttentionType type, bool decoder,
+               AttentionWeights* w) {
   const int64_t d = c.d_model;
   w->type = type;
   b.norm(p + ".norm", d, c.center_layernorm, &w->norm);
+  if (type == AttentionType::kLSH) return lsh_attention(b, c, p, decoder, w);
   if (type != AttentionType::kMultConv) {
     const int64_t hk = int64_t(c.n_heads) * c.key_dim(), hv = int64_t(c.n_heads) * c.value_dim();
     b.dense(p + ".q", d, hk, &w->q);
@@ -162,7 +175,7 @@ std::vector<TensorSlot> model_tensor_slots(const ModelConfig& c, ModelWeights* w
       const std::string layer = "encoder.layers." + std::to_string(L);
       LayerWeights& lw = w->encoder[size_t(L)];
       lw.attention.resize(1);
-      attention(b, c, layer + ".attn.0", c.encoder_attention_type, &lw.attention[0]);
+      attention(b, c, layer + ".attn.0", c.encoder_attention_type, false, &lw.attention[0]);
       feed_forward(b, c, layer + ".ff", &lw.ff);
     }
     if (!c.reversible_encoder) {
@@ -179,7 +192,8 @@ std::vector<TensorSlot> model_tensor_slots(const ModelConfig& c, ModelWeights* w
     LayerWeights& lw = w->decoder[size_t(L)];
     lw.attention.resize(size_t(c.n_decoder_attention_layers));
     for (int k = 0; k < c.n_decoder_attention_layers; ++k) {
-      attention(b, c, layer + ".attn." + std::to_string(k), c.decoder_attention_type(L), &lw.attention[size_t(k)]);
+      attention(b, c, layer + ".attn." + std::to_string(k), c.decoder_attention_type(L), true,
+                &lw.attention[size_t(k)]);
     }
     feed_forward(b, c, layer + ".ff", &lw.ff);
   }
