@@ -7,6 +7,7 @@
 
 #include "core/quant.h"
 #include "model_writer.h"
+#include "trax/jax_random.h"
 #include "tokenizer/tokenizer.h"
 
 namespace terra {
@@ -153,9 +154,24 @@ struct FastNormal {
 
 TensorSource random_source(const ModelConfig& config, uint64_t seed) {
   auto rng = std::make_shared<FastNormal>(FastNormal{seed * 0x2545F4914F6CDD1Dull + 1});
-  return [rng, config](const TensorSpec& spec) -> Result<std::vector<float>> {
-    std::vector<float> v(size_t(elements(spec.source_shape)));
+  return [rng, config, seed](const TensorSpec& spec) -> Result<std::vector<float>> {
     const std::string& n = spec.name;
+    if (ends_with(n, ".rotations")) {
+      // LSH rotations drawn as trax draws them, jax.random.normal from a key per head: a layer's
+      // heads split fold_in(PRNGKey(seed), FNV-1a of the tensor's name).
+      uint32_t name_hash = 2166136261u;
+      for (unsigned char ch : n) name_hash = (name_hash ^ ch) * 16777619u;
+      const jax::Key layer = jax::fold_in(jax::prng_key(int64_t(uint32_t(seed))), name_hash);
+      const size_t heads = size_t(spec.source_shape[0]), per_head = size_t(elements(spec.source_shape)) / heads;
+      std::vector<float> v;
+      v.reserve(heads * per_head);
+      for (const jax::Key& head : jax::split(layer, heads)) {
+        const std::vector<float> r = jax::normal(head, per_head);
+        v.insert(v.end(), r.begin(), r.end());
+      }
+      return v;
+    }
+    std::vector<float> v(size_t(elements(spec.source_shape)));
     auto fill_normal = [&](float mean, float stddev) {
       for (float& x : v) x = mean + stddev * (*rng)();
     };

@@ -74,6 +74,40 @@ std::vector<Preset> build() {
     v.push_back(make(tag + "-sparse-all", label + ": + sparse FF + sparse QKV + sparse loss (4)", shape, true, true, true,
                      true));
   }
+  // trax's scientific_papers_terraformer.gin (arXiv summarization, 16K-token inputs): 8 + 8 layers,
+  // d 1024, 8 heads, d_ff 4096, key/value width 128, two attention layers per decoder block,
+  // LSHSelfAttention with chunk_len 128, 128 buckets, 2 hashes, one chunk before (and one after in
+  // the encoder), predict memory 16384; and the same model with dense attention, for comparison.
+  for (const bool lsh : {true, false}) {
+    Preset p;
+    p.name = lsh ? "sci-papers-lsh" : "sci-papers-dense";
+    p.description = lsh ? "scientific_papers_terraformer.gin: LSH attention, 16K-token inputs"
+                        : "scientific_papers_terraformer.gin with dense attention instead of LSH";
+    ModelConfig& c = p.config.model;
+    c.vocab_size = 32000;
+    c.d_model = 1024;
+    c.d_ff = 4096;
+    c.n_heads = 8;
+    c.n_encoder_layers = 8;
+    c.n_decoder_layers = 8;
+    c.n_decoder_attention_layers = 2;
+    c.d_attention_key = 128;
+    c.d_attention_value = 128;
+    c.max_len = 16384;
+    if (lsh) {
+      c.encoder_attention_type = AttentionType::kLSH;
+      c.decoder_attention_types = {AttentionType::kLSH};
+      c.lsh_chunk_len = 128;
+      c.lsh_n_buckets = 128;
+      c.lsh_n_hashes = 2;
+      c.lsh_n_chunks_before = 1;
+      c.lsh_n_chunks_after = 1;
+      c.lsh_predict_mem_len = 16384;
+      c.lsh_predict_drop_len = 16384;
+    }
+    p.config.metadata["name"] = p.name;
+    v.push_back(p);
+  }
   return v;
 }
 

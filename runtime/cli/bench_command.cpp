@@ -36,7 +36,10 @@ int run_bench(const BenchArgs& a) {
   auto model = Model::load(a.model_path, a.load);
   if (!model.ok()) return fail(model.status());
   const ModelConfig& c = model.value()->config();
-  const int input_len = c.n_encoder_layers > 0 ? a.prompt_len : 0;
+  if (a.input_len > 0 && c.n_encoder_layers == 0) {
+    return fail(Status::Error(ErrorCode::kInvalidArgument, "--input-len: this model has no encoder"));
+  }
+  const int input_len = c.n_encoder_layers == 0 ? 0 : a.input_len > 0 ? a.input_len : a.prompt_len;
   auto tokenizer = Tokenizer::create(model.value()->tokenizer(), c.vocab_size);
   if (!tokenizer.ok()) return fail(tokenizer.status());
   // Each run decodes gen_len tokens after the prompt: gen_len + 1 are sampled, the last not fed.
@@ -74,7 +77,7 @@ int run_bench(const BenchArgs& a) {
   // RSS is the larger of the peak before it and the final peak less the buffer.
   std::unique_ptr<BandwidthProbe> probe;
   size_t rss_before_probe = 0;
-  std::vector<double> ttft_ms, prefill_tps, decode_tps, ms_per_token, probe_gbps, ratios;
+  std::vector<double> ttft_ms, prefill_tps, decode_tps, ms_per_token, probe_gbps, ratios, encode_ms;
   std::vector<double> prompt_gflops, fma_gflops, compute_ratios;
   const Footprint fp = weight_footprint(model.value()->file());
   // The weight products of the prompt (and the encoder's input), 2 flops per multiply-add.
@@ -101,6 +104,7 @@ int run_bench(const BenchArgs& a) {
     if (!timed) continue;
     const double first_token = run.encode_seconds + run.prefill_seconds;
     ttft_ms.push_back(first_token * 1e3);
+    encode_ms.push_back(run.encode_seconds * 1e3);
     prefill_tps.push_back(a.prompt_len / first_token);
     prompt_gflops.push_back(prompt_flops / first_token / 1e9);
     if (probe) compute_ratios.push_back(prompt_gflops.back() / fma_gflops.back());
@@ -122,6 +126,7 @@ int run_bench(const BenchArgs& a) {
   const Stats ratio_stats = ratios.empty() ? Stats{} : stats(ratios);
   const double ratio = ratio_stats.median;
   const double gflops = stats(prompt_gflops).median;
+  const double encode = stats(encode_ms).median;
   const double fma_peak = fma_gflops.empty() ? 0 : stats(fma_gflops).median;
   const double compute_ratio = compute_ratios.empty() ? 0 : stats(compute_ratios).median;
   const double file_mib = double(model.value()->file().file_size()) / (1 << 20);
@@ -138,15 +143,15 @@ int run_bench(const BenchArgs& a) {
       pairs += one;
     }
     std::printf(
-        "{\"model\": \"%s\", \"threads\": %d, \"prompt_len\": %d, \"gen_len\": %d, \"repeat\": %d, "
-        "\"load_ms\": %.2f, \"ttft_ms\": %.3f, \"prefill_tokens_per_s\": %.3f, \"prefill_gflops\": %.2f, "
+        "{\"model\": \"%s\", \"threads\": %d, \"input_len\": %d, \"prompt_len\": %d, \"gen_len\": %d, \"repeat\": %d, "
+        "\"load_ms\": %.2f, \"encode_ms\": %.3f, \"ttft_ms\": %.3f, \"prefill_tokens_per_s\": %.3f, \"prefill_gflops\": %.2f, "
         "\"fma_peak_gflops\": %.2f, \"compute_ratio\": %.4f, "
         "\"decode_tokens_per_s\": {\"median\": %.4f, \"min\": %.4f, \"max\": %.4f}, \"ms_per_token\": %.4f, "
         "\"weight_bytes_per_token\": %llu, \"effective_gbps\": %.3f, \"probe_gbps\": %.3f, "
         "\"bandwidth_ratio\": %.4f, \"peak_rss_mib\": %.1f, \"file_mib\": %.1f, \"arena_mib\": %.1f, "
         "\"kernels\": \"%s\", \"engine\": \"%s\", \"pinned_threads\": %zu, \"solo_periods\": %llu, "
         "\"bandwidth_ratio_range\": [%.4f, %.4f], \"pairs\": [%s]}\n",
-        a.model_path.c_str(), a.threads, a.prompt_len, a.gen_len, a.repeat, load_ms, ttft.median, pre.median, gflops,
+        a.model_path.c_str(), a.threads, input_len, a.prompt_len, a.gen_len, a.repeat, load_ms, encode, ttft.median, pre.median, gflops,
         fma_peak, compute_ratio, decode.median, decode.min, decode.max, ms.median, (unsigned long long)fp.weight_bytes_per_token,
         effective_gbps, probe_median, ratio, rss_mib, file_mib, arena_mib, kernels().name, engine_name(s.engine()),
         s.pinned_threads(), (unsigned long long)s.pool().solo_periods(), ratio_stats.min, ratio_stats.max,

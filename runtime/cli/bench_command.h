@@ -12,6 +12,7 @@ struct BenchArgs {
   std::string model_path;
   int threads = 1;
   int prompt_len = 32;
+  int input_len = 0;  // encoder-decoder models: input tokens (0: prompt_len)
   int gen_len = 64;
   int repeat = 5;
   int warmup = 1;  // untimed runs first: page faults of the mapped weights, caches, thread wake-up

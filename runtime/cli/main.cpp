@@ -115,6 +115,9 @@ int run(int argc, char** argv) {
   bench->add_option("-m,--model", bench_args.model_path, "model file (.terra)")->required();
   bench->add_option("-t,--threads", bench_args.threads, "threads")->capture_default_str();
   bench->add_option("-p,--prompt-len", bench_args.prompt_len, "prompt tokens")->check(kLength)->capture_default_str();
+  bench->add_option("-i,--input-len", bench_args.input_len,
+                    "encoder-decoder models: input tokens encoded per run (default: the prompt length)")
+      ->check(kLength);
   bench->add_option("-n,--gen-len", bench_args.gen_len, "decoded tokens per run")->check(kLength)->capture_default_str();
   bench->add_option("-r,--repeat", bench_args.repeat, "timed runs")->check(CLI::Range(1, 1000000))->capture_default_str();
   bench->add_option("-w,--warmup", bench_args.warmup, "untimed runs before them")->check(CLI::Range(0, 1000000))->capture_default_str();
