@@ -64,7 +64,10 @@ Session::Session(const Model& model, const SessionOptions& options, int max_cont
   if (options.scoring) scoring_.rows = std::min(block_, 32);
   const size_t per_layer = size_t(config_.n_decoder_attention_layers) + 1;
   for (size_t i = per_layer - 1; i < decoder_.size(); i += per_layer) ff_layers_.push_back(decoder_[i].get());
-  if (max_input_ > 0) encoder_ = std::make_unique<Encoder>(model.weights(), model.config(), scratch_);
+  if (max_input_ > 0) {
+    encoder_ = std::make_unique<Encoder>(model.weights(), model.config(), scratch_,
+                                         EncoderBuffers{&chunk_.a, &chunk_.b, &chunk_.out});
+  }
 }
 
 Status Session::plan(uint64_t max_memory) {
@@ -155,7 +158,7 @@ Status Session::encode(const int* tokens, size_t count) {
   }
   reset();
   if (count == 0) return Status::Ok();
-  encoded_ = encoder_->run(tokens, int(count), pool_);  // decoded with the first token (prefill_chunk)
+  encoder_->run(tokens, int(count), pool_);  // its rows wait in chunk_ for the first token (prefill_chunk)
   position_ = prefix_ = pending_ = int(count);
   return Status::Ok();
 }
@@ -282,8 +285,7 @@ Status Session::prefill_chunk(const int* tokens, int n, bool want_logits, const 
   const ModelConfig& c = config_;
   const int64_t d = c.d_model, e = pending_;
   const int pos0 = position_ - pending_, first_token = position_;
-  std::copy(encoded_.first, encoded_.first + e * d, chunk_.a);
-  std::copy(encoded_.second, encoded_.second + e * d, chunk_.b);
+  // The encoder left its rows where they go (EncoderBuffers): rows [0, e) of the block.
   for (int t = 0; t < n; ++t) {
     float* a = chunk_.a + (e + t) * d;
     embed_token(weights_.decoder_embedding, tokens[t], a);

@@ -105,7 +105,6 @@ class Session {
   int position_ = 0;
   int prefix_ = 0;  // encoder positions at the start of the decoder stack
   int pending_ = 0;  // of those, the ones encode() left for the first decoder block (counted in position_)
-  EncoderOutput encoded_;
   ThreadPool pool_;
   Arena arena_;
 
@@ -129,7 +128,7 @@ class Session {
   } scoring_;
   int block_ = 16;  // prompt tokens per pass (kernels/matmul.h: tokens_per_pass)
   int rows_ = 16;   // the most rows of one pass: block_, or the encoder's rows and a token
-  struct Chunk {
+  struct Chunk {            // also the encoder's buffers (encoder/encoder.h, EncoderBuffers)
     float* a = nullptr;    // [rows_, d] stream one
     float* b = nullptr;    // [rows_, d] stream two
     float* out = nullptr;  // [rows_, d] a branch's rows

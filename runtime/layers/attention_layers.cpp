@@ -107,11 +107,13 @@ void LshAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
   const uint64_t d = uint64_t(c_.d_model), H = uint64_t(lsh_.heads);
   const uint64_t kw = H * uint64_t(lsh_.dk), vw = H * uint64_t(lsh_.dv), t = uint64_t(limits.threads);
   // Rows one call projects: the encoder's whole input; the decoder's first call (at most `block`).
+  // The normed rows are not needed once projected: the heads' outputs go there (a long input's
+  // rows are held in as few buffers as the layer needs).
   const uint64_t rows = uint64_t(std::max(limits.block, 1));
-  plan.scratch(&s_.normed, rows * d);
+  plan.scratch(&s_.normed, rows * std::max(d, vw));
   plan.scratch(&s_.lsh.qk, rows * kw);
   plan.scratch(&s_.lsh.v, rows * vw);
-  plan.scratch(&s_.context, rows * vw);
+  plan.scratch(&s_.context, vw);  // a decoded row's
   const int most = std::min(limits.block, limits.positions);
   const uint64_t slots = uint64_t(decoder_ ? std::max(lsh_.first_call_slots(std::max(most, 2)), lsh_.first_call_slots(1))
                                            : lsh_.encoder_slots(most));
@@ -152,10 +154,10 @@ void LshAttentionLayer::encode(int n, float* out, const ThreadPool& pool) {
   const int64_t kw = int64_t(lsh_.heads) * lsh_.dk, vw = int64_t(lsh_.heads) * lsh_.dv;
   for (int h = 0; h < lsh_.heads; ++h) {
     LshPass p{rotations(h), s_.lsh.qk + h * lsh_.dk, s_.lsh.v + h * lsh_.dv, kw, vw, n, lsh_.encoder_slots(n),
-              lsh_.n_buckets, s_.context + h * lsh_.dv, vw};
+              lsh_.n_buckets, s_.normed + h * lsh_.dv, vw};
     lsh_pass_head(lsh_, p, s_.lsh.pass, pool);
   }
-  matmul_tokens(w_.o.w, s_.context, n, nullptr, out, s_.mm, pool);
+  matmul_tokens(w_.o.w, s_.normed, n, nullptr, out, s_.mm, pool);
 }
 
 void LshAttentionLayer::first_call(int n, float* out, const ThreadPool& pool) {
@@ -169,7 +171,7 @@ void LshAttentionLayer::first_call(int n, float* out, const ThreadPool& pool) {
     // In trax's append branch the memory's zero rows are hashed and sorted too: zero keys in
     // bucket 0 after every real row, so always masked, but they take their slots in the chunks.
     LshPass p{rotations(h), s_.lsh.qk + h * lsh_.dk, s_.lsh.v + h * lsh_.dv, kw, vw, n, slots, 0,
-              s_.context + h * lsh_.dv, vw};
+              s_.normed + h * lsh_.dv, vw};
     lsh_pass_head(lsh_, p, s_.lsh.pass, pool);
     // The memory keeps the last mem_len rows (all of them in the append branch).
     for (int i = 0; i < keep; ++i) {
@@ -184,7 +186,7 @@ void LshAttentionLayer::first_call(int n, float* out, const ThreadPool& pool) {
   std::copy(s_.lsh.v + int64_t(n - keep) * vw, s_.lsh.v + int64_t(n) * vw, values_);
   counters_[0] = keep;
   counters_[1] = n;
-  matmul_tokens(w_.o.w, s_.context, n, nullptr, out, s_.mm, pool);
+  matmul_tokens(w_.o.w, s_.normed, n, nullptr, out, s_.mm, pool);
 }
 
 namespace {
