@@ -282,3 +282,24 @@ TEST_CASE("score needs a session planned for it", "[golden]") {
   CHECK(st.code() == ErrorCode::kInvalidArgument);
   CHECK_THAT(st.message(), Catch::Contains("scoring = true"));
 }
+
+TEST_CASE("an LSH memory longer than the session's context is planned at the context's length", "[golden]") {
+  // lsh_encdec's decoder memory is 32 rows; a session of 24 input + 6 decoder positions never fills
+  // it, so it stores 31 rows, with the same logits.
+  Golden g = load_golden("lsh_encdec");
+  auto model = load_model("lsh_encdec.terra");
+  const int V = model->config().output_vocab(), Ti = int(g.input.size()), T = 6;
+  REQUIRE(Ti + T + 1 < model->config().lsh_predict_mem_len);
+  const std::vector<float> want = g.logits("logits");
+  auto small = Session::create(*model, {Ti + T, 1, Ti});
+  auto full = Session::create(*model, {Ti + 40, 1, Ti});
+  REQUIRE(small.ok());
+  REQUIRE(full.ok());
+  CHECK(small.value()->arena_bytes() < full.value()->arena_bytes());
+  Session& s = *small.value();
+  REQUIRE(s.encode(g.input.data(), g.input.size()).ok());
+  for (int t = 0; t < T; ++t) {
+    REQUIRE(s.step(g.tokens[size_t(t)]).ok());
+    CHECK(position_error(s.logits(), &want[size_t(t) * size_t(V)], V) <= kF32Tolerance);
+  }
+}

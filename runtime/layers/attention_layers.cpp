@@ -122,7 +122,8 @@ void LshAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
   plan_matmul(plan, s_.mm, vw, d, limits.threads);  // v
   plan_matmul(plan, s_.mm, d, vw, limits.threads);  // o
   if (!decoder_) return;
-  const uint64_t mem = uint64_t(lsh_.mem_len);
+  lsh_.mem_rows = std::min(lsh_.mem_len, limits.positions + 1);  // + 1: the row after the last is read
+  const uint64_t mem = uint64_t(lsh_.mem_rows);
   plan.state(&keys_, mem * kw, 0, true);
   plan.state(&values_, mem * vw, 0, true);
   plan.state(&buckets_, H * uint64_t(lsh_.n_hashes) * mem, true);
@@ -162,7 +163,7 @@ void LshAttentionLayer::encode(int n, float* out, const ThreadPool& pool) {
 
 void LshAttentionLayer::first_call(int n, float* out, const ThreadPool& pool) {
   const int64_t kw = int64_t(lsh_.heads) * lsh_.dk, vw = int64_t(lsh_.heads) * lsh_.dv;
-  const int mem = lsh_.mem_len, keep = std::min(n, mem), slots = lsh_.first_call_slots(n);
+  const int mem = lsh_.mem_rows, keep = std::min(n, lsh_.mem_len), slots = lsh_.first_call_slots(n);
   const int nh = lsh_.n_hashes;
   std::fill(keys_, keys_ + int64_t(mem) * kw, 0.0f);
   std::fill(values_, values_ + int64_t(mem) * vw, 0.0f);
@@ -209,7 +210,7 @@ struct LshStepJob {
 void lsh_step_part(void* ctx, size_t part, size_t /*end*/) {
   const auto& j = *static_cast<LshStepJob*>(ctx);
   const LshSettings& s = *j.s;
-  const int mem = s.mem_len, K = s.candidates();
+  const int mem = s.mem_rows, K = s.candidates();
   const int64_t kw = int64_t(s.heads) * s.dk, vw = int64_t(s.heads) * s.dv;
   int32_t b[64];
   for (int h = int(part); h < s.heads; h += int(j.parts)) {
@@ -236,7 +237,7 @@ void lsh_step_part(void* ctx, size_t part, size_t /*end*/) {
 void LshAttentionLayer::step(const float* x, int pos, float* out, const ThreadPool& pool) {
   if (!decoder_) return tokens(x, 1, pos, out, pool);
   const int64_t d = c_.d_model, kw = int64_t(lsh_.heads) * lsh_.dk, vw = int64_t(lsh_.heads) * lsh_.dv;
-  const int mem = lsh_.mem_len, drop = lsh_.drop_len;
+  const int mem = lsh_.mem_len, drop = lsh_.drop_len;  // (mem_rows == mem_len when the memory can fill)
   layer_norm(x, w_.norm.scale, w_.norm.bias, c_.layernorm_eps, size_t(d), s_.normed);
   float* qk = s_.lsh.qk;
   // Float activations for the query/key, as for the sparse FF's controller: the bucket argmax

@@ -212,18 +212,18 @@ void lsh_step_head(const LshSettings& s, const float* q, const float* keys, int6
                    int64_t value_stride, const int32_t* buckets, int q_start, float* dots, int32_t* picked,
                    float* context) {
   const KernelSet& k = kernels();
-  const int mem = s.mem_len, K = s.candidates();
+  const int K = s.candidates();
   // trax's priorities, highest first: rows sharing a bucket with the query in some round, then
   // the others, each most recent first, counting row q_start + 1 (empty, masked) as past; rows
   // after it come last and are masked. Only rows <= q_start are attended; the rest use up picks.
   auto valid = [&](int j) {
     for (int r = 0; r < s.n_hashes; ++r) {
-      const int32_t* row = buckets + int64_t(r) * mem;
+      const int32_t* row = buckets + int64_t(r) * s.mem_rows;
       if (row[j] == row[q_start]) return true;
     }
     return false;
   };
-  const int past = std::min(q_start + 1, mem - 1);  // the last row counted as past
+  const int past = std::min(q_start + 1, s.mem_len - 1);  // the last row counted as past (< mem_rows)
   int budget = K, n = 0;
   for (int pass = 0; pass < 2 && budget > 0; ++pass) {
     for (int j = past; j >= 0 && budget > 0; --j) {

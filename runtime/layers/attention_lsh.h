@@ -26,6 +26,9 @@ struct LshSettings {
   int n_hashes = 1, n_buckets = 2, chunk = 1, before = 0, after = 0;
   bool causal = false;
   int mem_len = 0, drop_len = 0;  // the decoder's memory (predict_mem_len, predict_drop_len)
+  // Rows the memory stores: mem_len, or fewer when the session's context is shorter (rows past
+  // the context are never filled; the rules above still count mem_len). Set when planned.
+  int mem_rows = 0;
 
   int rotation_cols() const { return n_hashes * (n_buckets / 2); }
   int window() const { return chunk * (1 + before + after); }  // keys a chunk's queries see
@@ -83,7 +86,8 @@ struct LshPass {
 void lsh_pass_head(const LshSettings& s, const LshPass& p, const LshPassScratch& ps, const ThreadPool& pool);
 
 // One decoded row, for one head. The row is already in the memory at q_start (its key in keys,
-// its value in values, its buckets, with round offsets, in column q_start of `buckets`); it
+// its value in values, its buckets, with round offsets, in column q_start of `buckets`, a
+// [n_hashes, mem_rows] table); it
 // attends to the memory rows <= q_start among trax's top-K priorities (valid: sharing a bucket
 // with it in some round; then the most recent first). keys/values: row j of the head at
 // keys + j * key_stride. dots, picked: candidates() entries of scratch.

@@ -9,11 +9,15 @@ the operative config.gin with its own code), then:
   - predict-mode greedy decoding with trax's decoding.autoregressive_sample from the saved
     checkpoint -> greedy.npy;
   - the same weights in trax's older layout (flat_weights inside the pickle) -> old/model.pkl.gz.
+LSH cases (terraformer_lsh*) write predict-mode outputs only, with the random rotations trax's
+LSHSelfAttention hashed with (see lsh_outputs).
 Usage: python make_trax_golden.py OUT_DIR [CASE...]   (with trax importable; see README.md)
+  e.g. python make_trax_golden.py OUT_DIR terraformer_lsh terraformer_lsh_drop   (only the LSH cases)
 """
 import gzip
 import os
 import pickle
+import random
 import shutil
 import sys
 
@@ -26,21 +30,26 @@ if not hasattr(tf, "estimator"):
   sys.modules["tensorflow.estimator"] = tf.estimator
 import gin
 import numpy as np
+import jax
 import jax.numpy as jnp
 import trax
 from trax import layers as tl
 from trax import shapes
+from trax.layers.research import efficient_attention
 from trax.supervised import decoding, training
 
 # name: (gin bindings, model class, vocab, kind, sequence)
 CASES = {}
 
 
-def case(name, model, vocab, bindings, kind="lm", seq_len=12, input_len=0, greedy=8, layouts=()):
+def case(name, model, vocab, bindings, kind="lm", seq_len=12, input_len=0, greedy=8, layouts=(), lsh=False,
+         predict_len=40):
   """layouts: older on-disk layouts to write too: 'old' (flat_weights inside the pickle), 'old_bf16'
-  (its bfloat16 form: (uint16 array, 'bfloat16') pairs), 'bf16' (Loop's layout, bfloat16 as uint16)."""
+  (its bfloat16 form: (uint16 array, 'bfloat16') pairs), 'bf16' (Loop's layout, bfloat16 as uint16).
+  lsh: write the LSH cases' predict-mode outputs (lsh_outputs) instead of the eval-mode ones;
+  predict_len: their teacher-forced sequence's length."""
   CASES[name] = dict(model=model, vocab=vocab, bindings=bindings, kind=kind, seq_len=seq_len,
-                     input_len=input_len, greedy=greedy, layouts=layouts)
+                     input_len=input_len, greedy=greedy, layouts=layouts, lsh=lsh, predict_len=predict_len)
 
 
 case("transformer_lm", "TransformerLM", 32, """
@@ -180,6 +189,45 @@ ConfigurableTerraformer.ff_sparsity = 8
 ConfigurableTerraformer.pos_type = None
 PositionalEncoding.d_feature = 8
 """, kind="encdec", input_len=7)
+
+
+# LSHSelfAttention in the encoder and the decoder, bound as trax's scientific_papers_terraformer.gin
+# binds it (the encoder's copy scoped as ref2_encoder, bidirectional: n_chunks_after 1). One decoder
+# attention layer per block, dense FF, no dropout. The decoder's predict memory (16) is passed by
+# the 40 teacher-forced steps: with predict_drop_len = predict_mem_len trax drops all of it at once.
+LSH_BINDINGS = """
+ConfigurableTerraformer.input_vocab_size = {vocab}
+ConfigurableTerraformer.d_model = 32
+ConfigurableTerraformer.d_ff = 64
+ConfigurableTerraformer.n_encoder_layers = 1
+ConfigurableTerraformer.n_decoder_layers = 2
+ConfigurableTerraformer.n_heads = 2
+ConfigurableTerraformer.max_len = 64
+ConfigurableTerraformer.dropout = 0.0
+ConfigurableTerraformer.ff_dropout = 0.0
+ConfigurableTerraformer.n_decoder_attention_layers = 1
+ConfigurableTerraformer.pos_type = 'fixed-base'
+ConfigurableTerraformer.encoder_attention_type = @ref2_encoder/LSHSelfAttention
+ConfigurableTerraformer.encoder_decoder_attention_type = @LSHSelfAttention
+LSHSelfAttention.chunk_len = {chunk_len}
+LSHSelfAttention.n_buckets = {n_buckets}
+LSHSelfAttention.n_hashes = {n_hashes}
+LSHSelfAttention.n_chunks_before = 1
+LSHSelfAttention.n_chunks_after = 0
+LSHSelfAttention.predict_mem_len = {mem}
+LSHSelfAttention.predict_drop_len = {drop}
+ref2_encoder/LSHSelfAttention.n_chunks_after = 1
+"""
+
+case("terraformer_lsh", "ConfigurableTerraformer", 32,
+     LSH_BINDINGS.format(vocab=32, chunk_len=4, n_buckets=4, n_hashes=2, mem=16, drop=16),
+     kind="encdec", input_len=8, greedy=30, lsh=True)
+
+# The same with a memory of 12 that drops 4 at a time, so decoding rolls it several times; one hash
+# round of 6 buckets, chunks of 3.
+case("terraformer_lsh_drop", "ConfigurableTerraformer", 16,
+     LSH_BINDINGS.format(vocab=16, chunk_len=3, n_buckets=6, n_hashes=1, mem=12, drop=4),
+     kind="encdec", input_len=6, greedy=30, lsh=True)
 
 
 def out_vocab(c):
