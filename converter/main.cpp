@@ -38,6 +38,9 @@ int run(int argc, char** argv) {
                  "T2T .subword file")
       ->capture_default_str();
   app.add_option("--n-reserved-ids", trax_options.n_reserved_ids, "--from-trax: trax's n_reserved_ids of the vocabulary");
+  app.add_option("--lsh-keys", trax_options.lsh_keys,
+                 "--from-trax: a folder of LSH hash keys, PREFIX.npy (uint32 [heads, 2]) per LSH layer, e.g. "
+                 "decoder.layers.0.attn.0.npy (default: the keys in the checkpoint's state)");
   trax->excludes(syn);
   in->excludes(trax);
   bool list = false;

@@ -90,11 +90,10 @@ float erfinv(float x) {
     w = std::sqrt(w) - 3.0f;
     c = kLarge;
   }
+  // Horner steps fused, as XLA's CPU code runs them (LLVM contracts them into FMAs): checked
+  // against the rotations trax drew (tests/data/trax/generated/terraformer_lsh*).
   float p = c[0];
-  for (int i = 1; i < 9; ++i) {
-    const float pw = p * w;
-    p = c[i] + pw;
-  }
+  for (int i = 1; i < 9; ++i) p = std::fma(p, w, c[i]);
   if (std::fabs(x) == 1.0f) return x * std::numeric_limits<float>::infinity();
   return p * x;
 }

@@ -1,10 +1,13 @@
 #include "trax/trax_import.h"
 
 #include <algorithm>
+#include <cstring>
 #include <map>
 
 #include "config_json.h"
 #include "platform/platform.h"
+#include "trax/jax_random.h"
+#include "trax/npy.h"
 
 namespace terra::trax {
 
@@ -72,6 +75,70 @@ Status vocabulary(const ImportOptions& o, CheckpointConfig* cc) {
                                                     ": give none, char, a SentencePiece .model or a T2T .subword file");
 }
 
+// Each LSH layer's state keys, uint32 [slots, 2] with slot = example * heads + head: from
+// --lsh-keys, or the checkpoint's state, where each LSH layer keeps (buckets, keys) and nothing
+// else in a Terraformer's state is a [n, 2] uint32 array.
+Result<std::vector<std::vector<uint32_t>>> lsh_keys(const ModelDescription& model, const Checkpoint& c,
+                                                    const std::string& folder) {
+  std::vector<std::vector<uint32_t>> keys;
+  auto take = [&](const Array& a, const LshLayer& layer, const std::string& where) -> Status {
+    if (a.dtype != "<u4" || a.shape.size() != 2 || a.shape[1] != 2 || a.shape[0] < layer.heads ||
+        a.shape[0] % layer.heads != 0) {
+      return Status::Error(ErrorCode::kInvalidArgument, where + ": expected uint32 keys [n * " +
+                                                            std::to_string(layer.heads) + ", 2], found " + a.dtype +
+                                                            " " + shape_string(a.shape));
+    }
+    std::vector<uint32_t> k(size_t(layer.heads) * 2);
+    std::memcpy(k.data(), a.data, k.size() * sizeof(uint32_t));  // batch slot 0: the first heads rows
+    keys.push_back(std::move(k));
+    return Status::Ok();
+  };
+  if (!folder.empty()) {
+    for (const LshLayer& layer : model.lsh) {
+      const std::string path = folder + "/" + layer.prefix + ".npy";
+      TERRA_ASSIGN_OR_RETURN(auto bytes, platform::read_file(path, uint64_t(1) << 20));
+      TERRA_ASSIGN_OR_RETURN(auto records, parse_npy_records(reinterpret_cast<const uint8_t*>(bytes.data()),
+                                                             bytes.size(), path));
+      if (records.size() != 1) return Status::Error(ErrorCode::kInvalidArgument, path + ": expected one array");
+      Array a;
+      a.dtype = records[0].dtype;
+      a.shape = records[0].shape;
+      a.data = records[0].data;
+      a.bytes = records[0].bytes;
+      TERRA_RETURN_IF_ERROR(take(a, layer, path));
+    }
+    return keys;
+  }
+  std::vector<const Array*> found;
+  for (const Array& a : c.state()) {
+    if (a.dtype == "<u4" && a.shape.size() == 2 && a.shape[1] == 2) found.push_back(&a);
+  }
+  if (found.size() != model.lsh.size()) {
+    return Status::Error(ErrorCode::kInvalidArgument,
+                         c.path() + ": the model has " + std::to_string(model.lsh.size()) +
+                             " LSH layers, the checkpoint's state holds " + std::to_string(found.size()) +
+                             " key arrays; give the keys with --lsh-keys");
+  }
+  for (size_t i = 0; i < found.size(); ++i) {
+    TERRA_RETURN_IF_ERROR(take(*found[i], model.lsh[i], c.path() + ": state keys of " + model.lsh[i].prefix));
+  }
+  return keys;
+}
+
+// trax's rotations of one layer, [heads, dk, columns]: normal(key, [dk, n_hashes, n_buckets / 2])
+// per head; the encoder (eval mode) hashes with the second key of split(key).
+std::vector<float> lsh_rotations(const LshLayer& layer, const std::vector<uint32_t>& keys) {
+  std::vector<float> out;
+  out.reserve(size_t(layer.heads * layer.dk * layer.columns));
+  for (int64_t h = 0; h < layer.heads; ++h) {
+    jax::Key key{keys[size_t(2 * h)], keys[size_t(2 * h + 1)]};
+    if (layer.encoder) key = jax::split(key, 2)[1];
+    const std::vector<float> r = jax::normal(key, size_t(layer.dk * layer.columns));
+    out.insert(out.end(), r.begin(), r.end());
+  }
+  return out;
+}
+
 }  // namespace
 
 Status match_leaves(const ModelDescription& model, const std::vector<Array>& leaves, const std::string& name) {
@@ -135,6 +202,21 @@ Result<std::unique_ptr<Imported>> import_trax(const std::string& checkpoint, con
     if (leaf.op != Leaf::Op::kIgnore) parts[leaf.tensor].push_back(i);
   }
   for (const std::string& z : imported->model.zeros) parts[z];  // no leaves: zeros
+  // LSH rotations: computed from the layers' keys (docs/lsh-attention.md).
+  std::map<std::string, std::vector<float>> rotations;
+  if (!imported->model.lsh.empty()) {
+    TERRA_ASSIGN_OR_RETURN(auto keys, lsh_keys(imported->model, c, options.lsh_keys));
+    for (size_t i = 0; i < keys.size(); ++i) {
+      const LshLayer& layer = imported->model.lsh[i];
+      rotations[layer.prefix + ".rotations"] = lsh_rotations(layer, keys[i]);
+      parts[layer.prefix + ".rotations"];
+    }
+    imported->model.notes.push_back(
+        "LSH rotations computed with JAX's normal from " +
+        (options.lsh_keys.empty() ? "the keys in the checkpoint's state (trax's own decoding draws fresh keys unless "
+                                    "its Python random module is seeded; --lsh-keys gives others)"
+                                  : "the keys in " + options.lsh_keys));
+  }
   for (const TensorSpec& spec : model_tensors(cc.model)) {
     if (!parts.count(spec.name)) {
       return Status::Error(ErrorCode::kInvalidArgument, "internal: terra tensor '" + spec.name +
@@ -142,9 +224,10 @@ Result<std::unique_ptr<Imported>> import_trax(const std::string& checkpoint, con
     }
   }
   const Imported* self = imported.get();
-  imported->source = [self, parts](const TensorSpec& spec) -> Result<std::vector<float>> {
+  imported->source = [self, parts, rotations](const TensorSpec& spec) -> Result<std::vector<float>> {
     int64_t n = 1;
     for (int64_t d : spec.source_shape) n *= d;
+    if (auto r = rotations.find(spec.name); r != rotations.end()) return r->second;
     const std::vector<size_t>& from = parts.at(spec.name);
     if (from.empty()) return std::vector<float>(size_t(n), 0.0f);
     std::vector<float> out;

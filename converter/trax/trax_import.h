@@ -22,6 +22,11 @@ struct ImportOptions {
   // (.subword), ids offset by n_reserved_ids.
   std::string vocab = "none";
   int n_reserved_ids = -1;   // trax's offset of vocabulary ids; -1: 0, or 2 for "char"
+  // LSH attention's hash keys (docs/lsh-attention.md): a folder of PREFIX.npy files, uint32
+  // [heads, 2] (or [batch * heads, 2]), one per LSH layer (e.g. decoder.layers.1.attn.0.npy): the
+  // state keys of the trax model whose decoding should be reproduced. Default: the keys in the
+  // checkpoint's own state.
+  std::string lsh_keys;
 };
 
 struct Imported {

@@ -237,6 +237,63 @@ struct Builder {
     }
   }
 
+  // trax LSHSelfAttention (docs/lsh-attention.md): w_q [H, d, dk] (queries and keys), w_v, w_o, no
+  // biases. A model has one set of LSH settings: every LSH layer must agree with the first (the
+  // encoder's n_chunks_after is its own; the decoder's must be 0, as trax's predict mode requires).
+  AttentionType lsh_attention(const std::string& p, const std::string& reference, const Shape& s, bool causal) {
+    ModelConfig& c = m->config;
+    Params lp(gin, reference);
+    const GinValue* buckets = lp.raw("n_buckets");
+    long long n_buckets = 0;
+    if (buckets == nullptr || buckets->kind == GinValue::Kind::kNone) {
+      keep(refused(lp.written("n_buckets"), "terra needs a fixed even bucket count (trax's default derives it from "
+                                             "the length of each call)"));
+    } else if (buckets->kind != GinValue::Kind::kInt) {
+      keep(refused(lp.written("n_buckets"), "factorized bucket lists are not supported yet; bind an even int"));
+    } else {
+      n_buckets = buckets->integer;
+    }
+    const long long chunk = lp.integer("chunk_len", 128), hashes = lp.integer("n_hashes", 1);
+    const long long before = lp.integer("n_chunks_before", 1), after = lp.integer("n_chunks_after", 0);
+    const long long mem = lp.integer("predict_mem_len", 2048), drop = lp.integer("predict_drop_len", 256);
+    if (lp.boolean("bias", false)) keep(refused(lp.written("bias"), "trax's LSHSelfAttention cannot run with biases"));
+    keep(lp);
+    if (!status.ok()) return AttentionType::kLSH;
+    if (causal && after != 0) {
+      keep(refused(lp.written("n_chunks_after"), "the decoder's LSH attention looks only back in trax's predict mode"));
+    }
+    // The first LSH layer sets the model's settings; the others must agree.
+    const bool first = m->lsh.empty();
+    auto agree = [&](int* field, long long value, const char* param) {
+      if (first) *field = int(value);
+      else if (*field != value) {
+        keep(refused(lp.written(param), "differs from the model's other LSH layers (" + std::to_string(*field) +
+                                            "); terra runs one set of LSH settings"));
+      }
+    };
+    agree(&c.lsh_chunk_len, chunk, "chunk_len");
+    agree(&c.lsh_n_buckets, n_buckets, "n_buckets");
+    agree(&c.lsh_n_hashes, hashes, "n_hashes");
+    agree(&c.lsh_n_chunks_before, before, "n_chunks_before");
+    if (causal) {
+      agree(&c.lsh_predict_mem_len, mem, "predict_mem_len");
+      agree(&c.lsh_predict_drop_len, drop, "predict_drop_len");
+    } else {
+      c.lsh_n_chunks_after = int(after);
+    }
+    if (first && !causal) {  // the decoder's memory, from the unscoped binding
+      Params dp(gin, "LSHSelfAttention");
+      c.lsh_predict_mem_len = int(dp.integer("predict_mem_len", 2048));
+      c.lsh_predict_drop_len = int(dp.integer("predict_drop_len", 256));
+      keep(dp);
+    }
+    e.leaf(p + ".qk.kernel", {s.heads, s.d, s.dk}, Op::kHeadsIn);
+    e.leaf(p + ".v.kernel", {s.heads, s.d, s.dv}, Op::kHeadsIn);
+    e.leaf(p + ".o.kernel", {s.heads, s.dv, s.d}, Op::kHeadsOut);
+    m->lsh.push_back({p, !causal, s.heads, s.dk, hashes * (n_buckets / 2)});
+    return AttentionType::kLSH;
+  }
+
   // One attention layer's leaves; returns terra's type. `causal`: decoder.
   AttentionType attention(const std::string& p, const std::string& reference, const std::string& binding, const Shape& s,
                           bool causal) {
@@ -312,8 +369,9 @@ struct Builder {
       }
       return AttentionType::kMultConv;
     }
-    if (type == "LSHSelfAttention" || type == "PureLSHSelfAttention" || type == "PureLSHSelfAttentionWrapper") {
-      keep(refused(binding + " = @" + reference, "LSH attention is not supported by this runtime version yet"));
+    if (type == "LSHSelfAttention") return lsh_attention(p, reference, s, causal);
+    if (type == "PureLSHSelfAttention" || type == "PureLSHSelfAttentionWrapper") {
+      keep(refused(binding + " = @" + reference, "PureLSHSelfAttention is not supported yet (LSHSelfAttention is)"));
     } else {
       keep(refused(binding + " = @" + reference,
                    "terra runs CausalAttention, Attention, SelfAttention and MultiplicativeConvCausalAttention"));

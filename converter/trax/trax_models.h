@@ -29,10 +29,19 @@ struct Leaf {
   Op op = Op::kWhole;
 };
 
+// An LSH attention layer, whose rotations trax draws from keys in the layer's state (they are not
+// weights): jax.random.normal(key, [dk, n_hashes, n_buckets / 2]) per head.
+struct LshLayer {
+  std::string prefix;  // terra's, e.g. "decoder.layers.1.attn.0"; the tensor is prefix + ".rotations"
+  bool encoder = false;  // trax runs the encoder in eval mode: it hashes with split(key)[1]
+  int64_t heads = 0, dk = 0, columns = 0;  // columns: n_hashes * n_buckets / 2
+};
+
 struct ModelDescription {
   std::string model_class;  // short name, e.g. "ConfigurableTerraformer"
   ModelConfig config;
   std::vector<Leaf> leaves;         // in trax's order
+  std::vector<LshLayer> lsh;        // in trax's order (its state's order)
   std::vector<std::string> zeros;   // terra tensors the checkpoint has no leaf for: zeros (bias-free attention)
   std::vector<std::string> notes;   // what the import decided, for the converter's output
 };

@@ -277,6 +277,208 @@ def log_softmax(x):
   return x - np.log(np.exp(x).sum(-1, keepdims=True))
 
 
+# ---- LSH cases -----------------------------------------------------------------------------------
+
+def lsh_layers(model):
+  """[(name, layer)] for the LSHSelfAttention layers of a ConfigurableTerraformer, in model order:
+  the encoder's (bidirectional) as encoder.layers.i, the decoder's (causal) as decoder.layers.i."""
+  found = []
+  def walk(layer):
+    if isinstance(layer, efficient_attention.LSHSelfAttention):
+      found.append(layer)
+    for sub in layer.sublayers:
+      walk(sub)
+  walk(model)
+  enc = [l for l in found if not l._causal]  # pylint: disable=protected-access
+  dec = [l for l in found if l._causal]  # pylint: disable=protected-access
+  return ([("encoder.layers.%d" % i, l) for i, l in enumerate(enc)]
+          + [("decoder.layers.%d" % i, l) for i, l in enumerate(dec)])
+
+
+def lsh_state_keys(layer):
+  """The per-(batch, head) hash keys in an LSHSelfAttention layer's state: [B*H, 2] uint32
+  (state = (buckets, keys) in train/eval mode, (mem_end, mem, (buckets, buckets_idx, keys)) in
+  predict mode; efficient_attention.py init_weights_and_state / create_state_unbatched)."""
+  state = layer.state
+  if layer._incremental:  # pylint: disable=protected-access
+    state = state[2]
+  return np.asarray(state[-1])
+
+
+def lsh_hash_keys(layer):
+  """The keys hash_vecs draws its rotations from, one per head (batch slot 0): in predict mode
+  (_incremental_forward_unbatched) the state key itself; otherwise (forward_unbatched, e.g. the
+  encoder, which runs in eval mode inside tl.Cache) the second half of split(state key)."""
+  keys = lsh_state_keys(layer)[:layer._n_heads]  # pylint: disable=protected-access
+  if layer._incremental:  # pylint: disable=protected-access
+    return keys
+  return np.stack([np.asarray(jax.random.split(k)[1]) for k in keys])
+
+
+def lsh_rotations(layer, keys):
+  """[H, d_qk, n_hashes * n_buckets/2]: hash_vecs' random rotations [d_qk, n_hashes, n_buckets/2]
+  (efficient_attention.py hash_vecs) for each head, flattened in C order."""
+  n_buckets = layer._n_buckets  # pylint: disable=protected-access
+  assert isinstance(n_buckets, int)
+  shape = (layer._d_qk, layer._n_hashes, n_buckets // 2)  # pylint: disable=protected-access
+  return np.stack([np.asarray(jax.random.normal(k, shape).astype(np.float32)).reshape(shape[0], -1)
+                   for k in keys])
+
+
+class CaptureRotations:
+  """While active, records every rotation tensor hash_vecs draws inside LSHSelfAttention.hash_vectors,
+  with the key it was drawn from and the layer's name (through jax.debug.callback, so also inside
+  trax's jit and fori_loop): [(name, key, rotations [d, n_hashes, rot/2])]."""
+
+  def __init__(self, names):
+    self.names = names  # id(layer) -> name
+    self.seen = []
+
+  def __enter__(self):
+    cls = efficient_attention.LSHSelfAttention
+    rnd = efficient_attention.fastmath.random
+    self._hash_vectors, self._normal = cls.hash_vectors, rnd.normal
+    current = [None]
+    def hash_vectors(layer, vecs, rng, mask=None):
+      current[0] = self.names[id(layer)]
+      try:
+        return self._hash_vectors(layer, vecs, rng, mask)
+      finally:
+        current[0] = None
+    def normal(rng, shape, *args, **kwargs):
+      out = self._normal(rng, shape, *args, **kwargs)
+      if current[0] is not None:
+        name = current[0]
+        jax.debug.callback(lambda k, r: self.seen.append((name, np.asarray(k), np.asarray(r))), rng, out)
+      return out
+    cls.hash_vectors = hash_vectors
+    rnd.normal = normal  # an instance attribute over RandomBackend.normal
+    return self
+
+  def __exit__(self, *exc):
+    jax.effects_barrier()
+    efficient_attention.LSHSelfAttention.hash_vectors = self._hash_vectors
+    del efficient_attention.fastmath.random.normal
+
+
+def predict_steps(pred, state, inp, tokens=None, n=None):
+  """trax's predict mode as decoding.autoregressive_sample_stream drives it (tl.Accelerate; the
+  first call (input, tokens[:, :1]), then one token per call), from `state`. Teacher-forced with
+  `tokens`, else greedy from the start id 0 for n steps. Returns the log-probabilities [T, V]
+  of each call's last position and the tokens fed."""
+  pred.state = state
+  fast = tl.Accelerate(pred)
+  cur = np.zeros((1, 1), np.int32)
+  rows, fed = [], []
+  for t in range(len(tokens) if tokens is not None else n):
+    if tokens is not None:
+      cur = np.asarray(tokens[t:t + 1], np.int32)[None, :]
+    fed.append(int(cur[0, 0]))
+    logits = fast((inp[None, :], cur))[0]
+    logp = np.asarray(tl.log_softmax(logits[:, -1, :]))[0]
+    rows.append(logp)
+    cur = np.array([[int(np.argmax(logp))]], np.int32)
+  return np.stack(rows).astype(np.float32), fed
+
+
+def named_weights(model):
+  """[(path, array)]: the model's weights in trax's flattened order (the order of
+  model.weights.npy.gz), each named by its layer path: /index:LayerName/.../leaf."""
+  leaf_names = {"LSHSelfAttention": ("w_q", "w_v", "w_o"), "LayerNorm": ("scale", "bias"),
+                "Dense": ("kernel", "bias"), "Embedding": ("table",)}  # by class name (gin wraps some classes)
+  out = []
+  def walk(layer, w, path):
+    subs = layer.sublayers
+    if subs and isinstance(w, (tuple, list)) and len(w) == len(subs):
+      for i, (sub, ws) in enumerate(zip(subs, w)):
+        walk(sub, ws, "%s/%d:%s" % (path, i, sub.name))
+      return
+    leaves = jax.tree_util.tree_leaves(w)
+    names = leaf_names.get(type(layer).__name__, ())
+    for j, leaf in enumerate(leaves):
+      out.append(("%s/%s" % (path, names[j] if len(names) == len(leaves) else str(j)), np.asarray(leaf)))
+  walk(model, model.weights, "")
+  return out
+
+
+def lsh_outputs(c, out):
+  """From the saved checkpoint, with a predict-mode model (batch 1): predict_tokens.npy,
+  predict_logprobs.npy (teacher-forced), greedy.npy (decoding.autoregressive_sample), the hash keys
+  and rotations of every LSH layer, checked against what trax's hash_vecs really drew, and the
+  flattened weights with their trax layer paths."""
+  ckpt = os.path.join(out, "model.pkl.gz")
+  inp = sequence(c["vocab"], c["input_len"], 8)
+  tok_rng = np.random.RandomState(9)
+  tokens = np.concatenate([[0], tok_rng.randint(2, out_vocab(c), size=c["predict_len"] - 1)]).astype(np.int32)
+  np.save(os.path.join(out, "input.npy"), inp)
+  np.save(os.path.join(out, "predict_tokens.npy"), tokens)
+
+  # The flattened weights, named along the eval-mode model (the checkpoint's structure).
+  random.seed(0)
+  model = build(c, "eval")
+  sig = (shapes.ShapeDtype((1, c["input_len"]), np.int32), shapes.ShapeDtype((1, c["seq_len"]), np.int32))
+  model.init_from_file(ckpt, weights_only=True, input_signature=sig)
+  named = named_weights(model)
+  with gzip.open(ckpt, "rb") as f:
+    d = pickle.load(f)
+  flat = trax.layers.base.np_from_file(os.path.join(out, "model.weights.npy.gz"), compresslevel=d["flat_weights"])
+  assert len(flat) == len(named)
+  for (path, w), v in zip(named, flat):
+    assert w.shape == np.asarray(v).shape and np.array_equal(w, np.asarray(v)), path
+  np.savez(os.path.join(out, "weights_flat.npz"), **{"%03d%s" % (i, p): w for i, (p, w) in enumerate(named)})
+
+  # Predict mode. Layers draw their rng seeds from Python's random at construction: seed it so that
+  # the keys (saved below) are the same at every run.
+  random.seed(0)
+  pred = build(c, "predict")
+  sig = (shapes.ShapeDtype((1, c["input_len"]), np.int32), shapes.ShapeDtype((1, 1), np.int32))
+  pred.init_from_file(ckpt, weights_only=True, input_signature=sig)
+  state0 = pred.state
+  layers = lsh_layers(pred)
+  keys = {name: lsh_state_keys(l)[:l._n_heads].astype(np.uint32) for name, l in layers}  # pylint: disable=protected-access
+  used = {name: lsh_hash_keys(l).astype(np.uint32) for name, l in layers}
+  rots = {name: lsh_rotations(l, used[name]) for name, l in layers}
+  np.savez(os.path.join(out, "rng_keys.npz"), **keys)
+  np.savez(os.path.join(out, "hash_keys.npz"), **used)
+  np.savez(os.path.join(out, "rotations.npz"), **rots)
+
+  logp, _ = predict_steps(pred, state0, inp, tokens=tokens)
+  np.save(os.path.join(out, "predict_logprobs.npy"), logp)
+
+  # Check: run the same steps again while recording every rotation trax's hash_vecs draws; each must
+  # be one we saved (same layer, same head's key), every head of every layer must show up (the
+  # encoder's once, at the first call; each decoder layer's at every call), and the outputs must
+  # not change.
+  with CaptureRotations({id(l): name for name, l in layers}) as cap:
+    logp2, _ = predict_steps(pred, state0, inp, tokens=tokens)
+  assert np.array_equal(logp, logp2)
+  counts = {}
+  for name, key, rot in cap.seen:
+    heads = [h for h in range(len(used[name])) if np.array_equal(used[name][h], key)]
+    assert len(heads) == 1, (name, key)
+    h = heads[0]
+    assert np.array_equal(rot.reshape(rot.shape[0], -1), rots[name][h]), (name, h)
+    counts[(name, h)] = counts.get((name, h), 0) + 1
+  for name, l in layers:
+    for h in range(l._n_heads):  # pylint: disable=protected-access
+      want = len(tokens) if l._incremental else 1  # pylint: disable=protected-access
+      assert counts.get((name, h)) == want, (name, h, counts.get((name, h)), want)
+  print("rotations verified:", {"%s/h%d" % k: v for k, v in sorted(counts.items())})
+
+  # Greedy decoding with trax's own loop, from the same initial state; our loop must agree with it.
+  pred.state = state0
+  greedy = decoding.autoregressive_sample(pred, inp[None, :], max_length=c["greedy"], temperature=0.0)
+  greedy = np.asarray(greedy[0], dtype=np.int32)
+  np.save(os.path.join(out, "greedy.npy"), greedy)
+  _, fed = predict_steps(pred, state0, inp, n=len(greedy) + 1)
+  assert fed[1:] == greedy.tolist(), (fed, greedy)
+  pred.state = state0  # the runs started from the keys saved (running moves the encoder's on: eval mode)
+  for name, l in layers:
+    assert np.array_equal(lsh_state_keys(l)[:l._n_heads], keys[name])  # pylint: disable=protected-access
+  print(c["model"], "greedy", greedy.tolist(), "predict_logprobs", logp.shape,
+        "rotations", {k: v.shape for k, v in rots.items()})
+
+
 def main():
   out_root = sys.argv[1]
   names = sys.argv[2:] or list(CASES)
@@ -290,6 +492,9 @@ def main():
       if f not in ("model.pkl.gz", "model.weights.npy.gz", "config.gin"):
         p = os.path.join(out, f)
         shutil.rmtree(p) if os.path.isdir(p) else os.remove(p)
+    if c["lsh"]:
+      lsh_outputs(c, out)
+      continue
     # Eval mode from the saved checkpoint: every position's log-probabilities.
     seq = sequence(out_vocab(c), c["seq_len"], 7)
     model = build(c, "eval")
