@@ -76,6 +76,20 @@ void log_softmax(const float* logits, int n, std::vector<double>* out) {
 
 int argmax(const float* x, int n) { return int(std::max_element(x, x + n) - x); }
 
+// Greedy decoding of n tokens from the start id (after encoding `input`, if any), from a reset session.
+std::vector<int> greedy(Session& s, const std::vector<int>& input, size_t n) {
+  s.reset();
+  if (!input.empty()) REQUIRE(s.encode(input.data(), input.size()).ok());
+  std::vector<int> decoded;
+  int token = 0;
+  for (size_t i = 0; i < n; ++i) {
+    REQUIRE(s.step(token).ok());
+    token = argmax(s.logits(), s.vocab_size());
+    decoded.push_back(token);
+  }
+  return decoded;
+}
+
 // Every position's log-probabilities against trax's eval mode (which shifts the tokens right by
 // one: position t sees 0, tokens[0..t-1]); then greedy decoding from the start id against trax's
 // predict mode. Returns the largest difference.
@@ -99,15 +113,7 @@ double check_case(const Model& model, const std::string& dir) {
   // Greedy decoding from the start id, one step at a time, against trax's greedy decoding by eval-mode
   // forward passes and by its predict mode (autoregressive_sample).
   const std::vector<int> greedy_eval = Npy(dir + "/greedy_eval.npy").ints();
-  s.value()->reset();
-  if (!input.empty()) REQUIRE(s.value()->encode(input.data(), input.size()).ok());
-  std::vector<int> decoded;
-  int token = 0;
-  for (size_t i = 0; i < greedy_eval.size(); ++i) {
-    REQUIRE(s.value()->step(token).ok());
-    token = argmax(s.value()->logits(), V);
-    decoded.push_back(token);
-  }
+  const std::vector<int> decoded = greedy(*s.value(), input, greedy_eval.size());
   CHECK(decoded == greedy_eval);
   if (!test::read_file(dir + "/greedy.npy").empty()) {  // (trax's predict mode cannot run SelfAttention with biases)
     const std::vector<int> predict = Npy(dir + "/greedy.npy").ints();
@@ -243,17 +249,8 @@ TEST_CASE("LSH checkpoints: trax's rotations from its keys, predict-mode log-pro
     // differs by 1.3e-4 until the first call's rows leave the memory. One round: no weights.
     CHECK(worst < (c.lsh_n_hashes > 1 ? 2e-4 : 1e-5));
     // Greedy decoding (trax's decoding.autoregressive_sample).
-    const std::vector<int> greedy = Npy(dir + "/greedy.npy").ints();
-    s.value()->reset();
-    REQUIRE(s.value()->encode(input.data(), input.size()).ok());
-    std::vector<int> decoded;
-    int token = 0;
-    for (size_t i = 0; i < greedy.size(); ++i) {
-      REQUIRE(s.value()->step(token).ok());
-      token = argmax(s.value()->logits(), V);
-      decoded.push_back(token);
-    }
-    CHECK(decoded == greedy);
+    const std::vector<int> want_greedy = Npy(dir + "/greedy.npy").ints();
+    CHECK(greedy(*s.value(), input, want_greedy.size()) == want_greedy);
   }
 }
 

@@ -149,3 +149,42 @@ def decoder_head(qk, v, rotations, lsh, first):
         out[t] = torch.softmax(dots, 0) @ mem_v[sel]
         buckets_idx = q_start + 1
     return out
+
+
+def train_pass(qk, v, rotations, lsh, causal, n_real):
+    """The full pass of every head at once, differentiable (training; the encoder and a decoder in
+    trax's train mode): the same as full_pass per head. qk [T, H, dk], v [T, H, dv] with rows >=
+    n_real padding (never keys, their own last bucket), T such that n_hashes * T is a multiple of
+    chunk_len; rotations [H, dk, n_hashes * n_buckets / 2]. -> [n_real, H * dv]."""
+    T, H, dk = qk.shape
+    nh, nb, C = lsh['n_hashes'], lsh['n_buckets'], lsh['chunk_len']
+    before, after = lsh['n_chunks_before'], lsh['n_chunks_after']
+    rv = torch.einsum('thd,hdc->htc', qk, rotations).reshape(H, T, nh, nb // 2).transpose(1, 2)
+    buckets = torch.cat([rv, -rv], -1).argmax(-1)                      # [H, nh, T]
+    buckets[:, :, n_real:] = nb
+    t = torch.arange(T)
+    key = ((torch.arange(nh)[:, None] * (nb + 1) + buckets) * T + t).reshape(H, nh * T)
+    order = torch.argsort(key, -1)                                     # [H, nh*T]
+    pos = order % T
+    qh, vh = qk.transpose(0, 1), v.transpose(0, 1)                     # [H, T, .]
+    sq = torch.gather(qh, 1, pos[..., None].expand(-1, -1, dk))
+    sv = torch.gather(vh, 1, pos[..., None].expand(-1, -1, vh.shape[-1]))
+    sk = length_normalized(sq) / math.sqrt(dk)
+    n = nh * T // C
+    chunks = lambda x: x.reshape(H, n, C, *x.shape[2:])
+    q_c, k_c, v_c, p_c = chunks(sq), chunks(sk), chunks(sv), chunks(pos)
+    window = lambda x: torch.cat([torch.roll(x, -i, 1) for i in range(-before, after + 1)], 2)
+    k_w, v_w, p_w = window(k_c), window(v_c), window(p_c)
+    dots = torch.einsum('hncd,hnkd->hnck', q_c, k_w)
+    pq, pk = p_c[..., :, None], p_w[..., None, :]
+    masked = pk >= n_real
+    if causal:
+        masked = masked | (pq < pk)
+    dots = dots - MASK_FUTURE * masked.to(dots.dtype) - MASK_SELF * (pq == pk).to(dots.dtype)
+    lse = torch.logsumexp(dots, -1, keepdim=True)
+    out = (torch.exp(dots - lse) @ v_w).reshape(H, nh * T, -1)
+    undo = torch.argsort(order, -1)
+    out = torch.gather(out, 1, undo[..., None].expand(-1, -1, out.shape[-1])).reshape(H, nh, T, -1)
+    lse = torch.gather(lse.reshape(H, nh * T), 1, undo).reshape(H, nh, T, 1)
+    out = (out * torch.softmax(lse, 1)).sum(1)                         # [H, T, dv]
+    return out[:, :n_real].transpose(0, 1).reshape(n_real, -1)

@@ -228,11 +228,20 @@ class LSHAttention(nn.Module):
         self.qk, self.v, self.o = Matrix(d, H * dk), Matrix(d, H * dv), Matrix(H * dv, d)
         self.rotations = _param(H, dk, self.lsh['n_hashes'] * self.lsh['n_buckets'] // 2)
 
+    # True: both the encoder's and the decoder's layers run the vectorized full pass (training:
+    # the decoder causal over the whole sequence, as trax's train mode); False: trax's inference.
+    training_pass = False
+
     def forward(self, x):
         x = self.norm(x)
         qk, v = x @ self.qk.kernel, x @ self.v.kernel
         H = self.n_heads
         dk, dv = qk.shape[-1] // H, v.shape[-1] // H
+        if LSHAttention.training_pass:
+            n = x.shape[0]
+            L = lsh_attention.encoder_length(n, self.lsh)
+            pad = lambda y: torch.cat([y, y.new_zeros(L - n, y.shape[-1])]).reshape(L, H, -1)
+            return lsh_attention.train_pass(pad(qk), pad(v), self.rotations, self.lsh, self.causal, n) @ self.o.kernel
         heads = []
         for h in range(H):
             args = (qk[:, h * dk:(h + 1) * dk], v[:, h * dv:(h + 1) * dv], self.rotations[h], self.lsh)

@@ -60,6 +60,8 @@ def train_init(model, seed):
                 value = 0.1 * noise
             elif leaf in ('start_vec', 'table'):
                 value = 0.1 * noise
+            elif leaf == 'rotations':  # LSH attention's: fixed (not trained), N(0, 1) as trax draws them
+                value = noise
             elif leaf == 'gating':
                 value = 0.5 * noise
             elif leaf == 'kernel' and p.dim() == 4:
