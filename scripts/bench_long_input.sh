@@ -2,15 +2,15 @@
 # Long inputs (issue 17): the scientific_papers_terraformer.gin shape (8 + 8 layers, d 1024, LSH
 # attention; synthesized weights, f32) encodes inputs of 1K, 4K and 16K tokens and decodes after
 # them (15360: the gin's own input length, which with the 1024 decoder positions fills the
-# 16384-row LSH memory exactly); the same model with dense attention runs where it finishes in
-# reasonable time. Writes the
+# 16384-row LSH memory exactly); the same model with dense attention beside it (its 15360-token
+# run takes ~25 minutes on 2 cores: --dense-lengths "1024 4096" skips it). Writes the
 # README's long-input section and a PNG of peak memory and time to the first token against the
 # input length (tests/bench/long_input.py).
 #   scripts/bench_long_input.sh [--threads 2] [--dense-lengths "1024 4096"] [--dir DIR]
 # Needs ~2.3 GB of disk under DIR (default /tmp/terra-bench) and ~5 GB of memory at 16K tokens.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-threads=2 dir=/tmp/terra-bench lsh_lengths="1024 4096 15360" dense_lengths="1024 4096"
+threads=2 dir=/tmp/terra-bench lsh_lengths="1024 4096 15360" dense_lengths="1024 4096 15360"
 while [[ $# -gt 0 ]]; do
   case $1 in
     --threads) threads=$2; shift 2 ;;
