@@ -154,6 +154,23 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
       c.pos_bases.push_back(b.get<int>());
     }
   }
+  if (const json* v = r.get("lsh_n_buckets")) {  // an int, or trax's factorized list
+    c.lsh_bucket_factors.clear();
+    const bool list = v->is_array();
+    long long product = 1;
+    for (const json& f : (list ? *v : json::array({*v}))) {
+      if (!f.is_number_integer() || f.get<int64_t>() < 0 || f.get<int64_t>() > (int64_t(1) << 16)) {
+        r.fail("lsh_n_buckets entry " + brief(f) + " is not an integer in [0, 65536]");
+        break;
+      }
+      c.lsh_bucket_factors.push_back(f.get<int>());
+      product = std::min<long long>(product * f.get<int64_t>(), int64_t(1) << 20);
+    }
+    if (list && v->empty()) r.fail("lsh_n_buckets is an empty list");
+    c.lsh_n_buckets = int(product);
+    // trax hashes a one-entry list exactly as the int: keep the list only when it factorizes.
+    if (c.lsh_bucket_factors.size() < 2) c.lsh_bucket_factors.clear();
+  }
   r.choice("qkv_output_layer", {"none", "mult", "conv", "multconv"}, &c.qkv_output_layer);
   r.choice("qkv_v_concat", {"none", "fixed", "original"}, &c.qkv_v_concat);
   r.choice("loss_sparsity_type", {"mult", "lowrank", "einsum", "local", "local3"}, &c.loss_sparsity_type);

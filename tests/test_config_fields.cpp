@@ -39,7 +39,7 @@ T other_than(T v, int salt) {
 }
 
 std::set<std::string> listed_names() {
-  std::set<std::string> names{"decoder_attention_types", "pos_bases"};
+  std::set<std::string> names{"decoder_attention_types", "pos_bases", "lsh_bucket_factors"};
 #define TERRA_NAME(type, name, default_value, json) names.insert(#name);
   TERRA_CONFIG_SCALARS(TERRA_NAME)
 #undef TERRA_NAME
@@ -85,6 +85,7 @@ TEST_CASE("each config field survives the model file's table on its own", "[conf
   ModelConfig lists;
   lists.decoder_attention_types = {AttentionType::kMultConv, AttentionType::kDense};
   lists.pos_bases = {3, 5};
+  lists.lsh_bucket_factors = {4, 6};
   CHECK(through_table(lists, false) == lists);
 }
 

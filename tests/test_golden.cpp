@@ -69,7 +69,8 @@ const char* kConfigs[] = {"dense_fixedbase",  "sparse_n4_rms",    "sparse_n32_le
                           "sparse_wide_smallbases", "multconv_only", "multconv_s1", "sparse_loss_only",
                           "sru_only",         "all_sparse_lm",    "mixed_attention",    "encdec_c4_small",
                           "encdec_plain",     "residual_scaling", "reformer_concat",    "encdec_trax_options",
-                          "multconv_s6_odd",  "lsh_encdec",       "lsh_decoder",        "lsh_long_first"};
+                          "multconv_s6_odd",  "lsh_encdec",       "lsh_decoder",        "lsh_long_first",
+                          "lsh_factored"};
 // f32 arithmetic in the runtime vs the float64 reference on the same stored weights; reached
 // below 1e-6, so 1e-5 leaves a margin without hiding a real error.
 constexpr double kF32Tolerance = 1e-5;

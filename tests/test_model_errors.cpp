@@ -167,6 +167,9 @@ TEST_CASE("LSH settings out of range are named", "[errors]") {
   CHECK(Model::load(f.path).ok());
   const std::pair<void (*)(ModelConfig&), const char*> cases[] = {
       {[](ModelConfig& m) { m.lsh_n_buckets = 5; }, "lsh_n_buckets = 5"},
+      {[](ModelConfig& m) { m.lsh_bucket_factors = {2, 4}; }, "lsh_n_buckets = 4: must be the product of lsh_bucket_factors, 8"},
+      {[](ModelConfig& m) { m.lsh_bucket_factors = {4, 3}, m.lsh_n_buckets = 12; }, "lsh_bucket_factors[] = 3"},
+      {[](ModelConfig& m) { m.lsh_bucket_factors = std::vector<int>(9, 2), m.lsh_n_buckets = 512; }, "lsh_bucket_factors = 9"},
       {[](ModelConfig& m) { m.lsh_chunk_len = 0; }, "lsh_chunk_len = 0"},
       {[](ModelConfig& m) { m.lsh_n_hashes = 0; }, "lsh_n_hashes = 0"},
       {[](ModelConfig& m) { m.lsh_predict_drop_len = 9; }, "lsh_predict_drop_len = 9"},

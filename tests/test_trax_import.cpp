@@ -195,7 +195,7 @@ TEST_CASE("LSH checkpoints: trax's rotations from its keys, predict-mode log-pro
   // tests/data/trax/README.md: trax's predict mode, teacher-forced (the encoder's rows and the
   // start token in the first call, then one token per call) for 40 tokens, past the decoder's
   // memory; the rotations trax drew, captured while it ran; the keys of that model's state.
-  for (const char* name : {"terraformer_lsh", "terraformer_lsh_drop"}) {
+  for (const char* name : {"terraformer_lsh", "terraformer_lsh_drop", "terraformer_lsh_factored"}) {
     INFO(name);
     const std::string dir = kData + "/generated/" + name;
     trax::ImportOptions o;
@@ -341,8 +341,8 @@ TEST_CASE("a checkpoint that does not fit its config is named by leaf, tensor an
              Catch::Contains("TransformerLM.ff_activation = @trax.layers.Swish: terra runs Relu, Gelu and FastGelu"));
   CHECK_THAT(error("ConfigurableTransformerLM.attention_type = @LSHSelfAttention\n"),
              Catch::Contains("LSHSelfAttention.n_buckets = (default): terra needs a fixed even bucket count"));
-  CHECK_THAT(error("ConfigurableTransformerLM.attention_type = @LSHSelfAttention\nLSHSelfAttention.n_buckets = [32, 32]\n"),
-             Catch::Contains("LSHSelfAttention.n_buckets = [32, 32]: factorized bucket lists are not supported yet"));
+  CHECK_THAT(error("ConfigurableTransformerLM.attention_type = @LSHSelfAttention\nLSHSelfAttention.n_buckets = [32, 3]\n"),
+             Catch::Contains("LSHSelfAttention.n_buckets = [32, 3]: is not an even int or a list of 1 to 8 even ints"));
   CHECK_THAT(error("ConfigurableTransformerLM.attention_type = @PureLSHSelfAttention\n"),
              Catch::Contains("@PureLSHSelfAttention: PureLSHSelfAttention is not supported yet"));
   CHECK_THAT(error("ReformerLM.d_model = 32\nReformerLM.pos_type = 'infinite'\n"),

@@ -125,7 +125,7 @@ Result<std::vector<std::vector<uint32_t>>> lsh_keys(const ModelDescription& mode
   return keys;
 }
 
-// trax's rotations of one layer, [heads, dk, columns]: normal(key, [dk, n_hashes, n_buckets / 2])
+// trax's rotations of one layer, [heads, dk, columns]: normal(key, [dk, n_hashes, rot / 2])
 // per head; the encoder (eval mode) hashes with the second key of split(key).
 std::vector<float> lsh_rotations(const LshLayer& layer, const std::vector<uint32_t>& keys) {
   std::vector<float> out;

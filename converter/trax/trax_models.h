@@ -30,11 +30,11 @@ struct Leaf {
 };
 
 // An LSH attention layer, whose rotations trax draws from keys in the layer's state (they are not
-// weights): jax.random.normal(key, [dk, n_hashes, n_buckets / 2]) per head.
+// weights): jax.random.normal(key, [dk, n_hashes, rot / 2]) per head (rot: n_buckets, or the sum of its factors).
 struct LshLayer {
   std::string prefix;  // terra's, e.g. "decoder.layers.1.attn.0"; the tensor is prefix + ".rotations"
   bool encoder = false;  // trax runs the encoder in eval mode: it hashes with split(key)[1]
-  int64_t heads = 0, dk = 0, columns = 0;  // columns: n_hashes * n_buckets / 2
+  int64_t heads = 0, dk = 0, columns = 0;  // columns: n_hashes * rot / 2
 };
 
 struct ModelDescription {

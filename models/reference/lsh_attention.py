@@ -15,17 +15,30 @@ def length_normalized(x, eps=1e-6):
     return x / torch.sqrt((x * x).mean(-1, keepdim=True) + eps)
 
 
-def hash_rows(qk, rotations, n_hashes):
+def factor_buckets(rv, factors, rows=None):
+    """rv [..., sum(factors) / 2] rotated rows -> buckets [...]: trax's hash_vecs, factor by factor
+    (one factor when n_buckets is an int): factor i's argmax over [x, -x] of its next factors[i] / 2
+    columns (first maximum on ties), times the product of the factors before it. rows: a mask of
+    the rows whose margins to record (golden.py prints them), or None."""
+    buckets, scale, start = 0, 1, 0
+    for f in factors:
+        part = rv[..., start:start + f // 2]
+        both = torch.cat([part, -part], -1)
+        if margins is not None and rows is not None and rows.any():  # how near a tie each choice was
+            top2 = both[:, rows].topk(2, -1).values
+            margins.append(float((top2[..., 0] - top2[..., 1]).min()))
+        buckets, scale, start = buckets + scale * both.argmax(-1), scale * f, start + f // 2
+    return buckets
+
+
+def hash_rows(qk, rotations, lsh):
     """qk [T, dk] raw (not normalized); rotations [dk, n_hashes * half]. -> buckets [n_hashes, T]:
-    per round, argmax over [x R, -x R] (first maximum on ties; an all-zero row gives 0)."""
+    per round, factor_buckets of the round's half columns (an all-zero row gives 0)."""
+    n_hashes = lsh['n_hashes']
     half = rotations.shape[1] // n_hashes
     rv = (qk @ rotations).reshape(qk.shape[0], n_hashes, half).transpose(0, 1)  # [n_hashes, T, half]
-    both = torch.cat([rv, -rv], -1)
     rows = qk.abs().amax(-1) > 0  # zero rows (padding) tie by construction: bucket 0
-    if margins is not None and rows.any():  # how near a tie each choice was (golden.py prints it)
-        top2 = both[:, rows].topk(2, -1).values
-        margins.append(float((top2[..., 0] - top2[..., 1]).min()))
-    return both.argmax(-1)
+    return factor_buckets(rv, lsh['factors'], rows)
 
 
 margins = None  # a list to record hash_rows' smallest winning margins into, or None
@@ -88,7 +101,7 @@ def encoder_head(qk, v, rotations, lsh):
     n = qk.shape[0]
     L = encoder_length(n, lsh)
     buckets = torch.full((lsh['n_hashes'], L), lsh['n_buckets'], dtype=torch.long)  # padding's own bucket
-    buckets[:, :n] = hash_rows(qk, rotations, lsh['n_hashes'])
+    buckets[:, :n] = hash_rows(qk, rotations, lsh)
     pad = lambda x: torch.cat([x, torch.zeros(L - n, x.shape[1], dtype=x.dtype)])
     return full_pass(pad(qk), pad(v), buckets, n, lsh, causal=False)
 
@@ -120,7 +133,7 @@ def decoder_head(qk, v, rotations, lsh, first):
         T = round_up(rows_qk.shape[0], C)
         pad = lambda x: torch.cat([x, torch.zeros(T - x.shape[0], x.shape[1], dtype=x.dtype)])
         rows_qk, rows_v = pad(rows_qk), pad(rows_v)
-        b = hash_rows(rows_qk, rotations, nh)
+        b = hash_rows(rows_qk, rotations, lsh)
         # Zero rows hash to bucket 0 and are later positions: causally masked, as full_pass's padding.
         out[:P] = full_pass(rows_qk, rows_v, b, P, lsh, causal=True)
         kept = b[:, :P][:, -mem_len:]
@@ -138,7 +151,7 @@ def decoder_head(qk, v, rotations, lsh, first):
         if buckets_idx > q_start:  # the stored buckets follow the memory (trax roll_buckets)
             shift = min(buckets_idx - q_start, drop)
             buckets = torch.cat([buckets[:, shift:], torch.zeros(nh, shift, dtype=torch.long)], 1)
-        qb = hash_rows(qk[t:t + 1], rotations, nh)[:, 0]
+        qb = hash_rows(qk[t:t + 1], rotations, lsh)[:, 0]
         buckets[:, q_start] = qb
         valid = (buckets == qb[:, None]).any(0).long()
         j = torch.arange(mem_len)
@@ -155,12 +168,12 @@ def train_pass(qk, v, rotations, lsh, causal, n_real):
     """The full pass of every head at once, differentiable (training; the encoder and a decoder in
     trax's train mode): the same as full_pass per head. qk [T, H, dk], v [T, H, dv] with rows >=
     n_real padding (never keys, their own last bucket), T such that n_hashes * T is a multiple of
-    chunk_len; rotations [H, dk, n_hashes * n_buckets / 2]. -> [n_real, H * dv]."""
+    chunk_len; rotations [H, dk, n_hashes * sum(factors) / 2]. -> [n_real, H * dv]."""
     T, H, dk = qk.shape
     nh, nb, C = lsh['n_hashes'], lsh['n_buckets'], lsh['chunk_len']
     before, after = lsh['n_chunks_before'], lsh['n_chunks_after']
-    rv = torch.einsum('thd,hdc->htc', qk, rotations).reshape(H, T, nh, nb // 2).transpose(1, 2)
-    buckets = torch.cat([rv, -rv], -1).argmax(-1)                      # [H, nh, T]
+    rv = torch.einsum('thd,hdc->htc', qk, rotations).reshape(H, T, nh, -1).transpose(1, 2)
+    buckets = factor_buckets(rv, lsh['factors'])                       # [H, nh, T]
     buckets[:, :, n_real:] = nb
     t = torch.arange(T)
     key = ((torch.arange(nh)[:, None] * (nb + 1) + buckets) * T + t).reshape(H, nh * T)

@@ -51,6 +51,8 @@ def _config(c, tok):
         'lsh_n_chunks_before': c.LshNChunksBefore(), 'lsh_n_chunks_after': c.LshNChunksAfter(),
         'lsh_predict_mem_len': c.LshPredictMemLen(), 'lsh_predict_drop_len': c.LshPredictDropLen(),
     }
+    if c.LshBucketFactorsLength():  # trax's factorized n_buckets list
+        cfg['lsh_n_buckets'] = [c.LshBucketFactors(i) for i in range(c.LshBucketFactorsLength())]
     if c.FfSparsity():
         cfg['d_lowrank'] = c.DLowrank()
     if not cfg['pos_bases']:

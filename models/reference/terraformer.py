@@ -117,11 +117,18 @@ def resolve_config(raw):
     return cfg
 
 
+def lsh_factors(n_buckets):
+    """trax's n_buckets, an int or a list of factors (hash_vecs) -> the list of factors."""
+    return list(n_buckets) if isinstance(n_buckets, (list, tuple)) else [n_buckets]
+
+
 def check_lsh(cfg):
     C, nb, nh = cfg['lsh_chunk_len'], cfg['lsh_n_buckets'], cfg['lsh_n_hashes']
     mem, drop = cfg['lsh_predict_mem_len'], cfg['lsh_predict_drop_len']
-    if C < 1 or nh < 1 or nb < 2 or nb % 2 or cfg['lsh_n_chunks_before'] < 0 or cfg['lsh_n_chunks_after'] < 0:
-        raise ValueError(f'lsh: chunk_len {C}, n_hashes {nh} >= 1, n_buckets {nb} even >= 2, chunks before/after >= 0')
+    if (C < 1 or nh < 1 or not lsh_factors(nb) or any(f < 2 or f % 2 for f in lsh_factors(nb))
+            or cfg['lsh_n_chunks_before'] < 0 or cfg['lsh_n_chunks_after'] < 0):
+        raise ValueError(f'lsh: chunk_len {C}, n_hashes {nh} >= 1, n_buckets {nb} even >= 2 (or a list of such '
+                         'factors), chunks before/after >= 0')
     if 'lsh' in cfg['decoder_attention_types'] and (mem < 2 or not 0 < drop <= mem):
         raise ValueError(f'lsh decoder: predict_mem_len {mem} >= 2, 0 < predict_drop_len {drop} <= predict_mem_len')
 
@@ -209,7 +216,8 @@ class DenseAttention(nn.Module):
 class LSHAttention(nn.Module):
     """The F of an LSH attention half-residual: LayerNorm, then trax LSHSelfAttention
     (lsh_attention.py): shared query/key qk, values v, output o, no biases; per head, fixed random
-    rotations [dk, n_hashes * n_buckets / 2] (trax draws them from the head's state key; a model
+    rotations [dk, n_hashes * rot / 2] (rot: n_buckets, or the sum of its factors when trax's
+    n_buckets is a list; trax draws them from the head's state key; a model
     file stores them). The encoder's (causal False) sees the whole input, with d_qk = d_v =
     d_model / n_heads and n_chunks_after as configured; the decoder's runs trax's predict mode, with
     n_chunks_after 0: its first call takes rows [0, first_call) (set by Decoder.forward)."""
@@ -224,9 +232,11 @@ class LSHAttention(nn.Module):
                                                   'n_chunks_after', 'predict_mem_len', 'predict_drop_len')}
         if causal:
             self.lsh['n_chunks_after'] = 0
+        self.lsh['factors'] = lsh_factors(self.lsh['n_buckets'])
+        self.lsh['n_buckets'] = math.prod(self.lsh['factors'])
         self.norm = LayerNorm(d, cfg['center_layernorm'], cfg['layernorm_eps'])
         self.qk, self.v, self.o = Matrix(d, H * dk), Matrix(d, H * dv), Matrix(H * dv, d)
-        self.rotations = _param(H, dk, self.lsh['n_hashes'] * self.lsh['n_buckets'] // 2)
+        self.rotations = _param(H, dk, self.lsh['n_hashes'] * sum(self.lsh['factors']) // 2)
 
     # True: both the encoder's and the decoder's layers run the vectorized full pass (training:
     # the decoder causal over the whole sequence, as trax's train mode); False: trax's inference.

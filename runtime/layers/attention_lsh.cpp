@@ -27,6 +27,10 @@ LshSettings lsh_settings(const ModelConfig& c, bool decoder) {
   s.dv = dims.dv;
   s.n_hashes = c.lsh_n_hashes;
   s.n_buckets = c.lsh_n_buckets;
+  const std::vector<int> factors = c.lsh_factors();  // at most 8 (ModelConfig::validate)
+  s.n_factors = int(factors.size());
+  std::copy(factors.begin(), factors.end(), s.factors);
+  s.rot_half = c.lsh_rotation_half();
   s.chunk = c.lsh_chunk_len;
   s.before = c.lsh_n_chunks_before;
   s.after = decoder ? 0 : c.lsh_n_chunks_after;  // trax's predict mode looks only back
@@ -38,20 +42,27 @@ LshSettings lsh_settings(const ModelConfig& c, bool decoder) {
 
 void lsh_hash_row(const LshSettings& s, const float* rotations, const float* q, float* rotated, int32_t* buckets) {
   const KernelSet& k = kernels();
-  const int cols = s.rotation_cols(), half = s.n_buckets / 2;
+  const int cols = s.rotation_cols();
   std::fill(rotated, rotated + cols, 0.0f);
   for (int f = 0; f < s.dk; ++f) k.axpy_f32(q[f], rotations + int64_t(f) * cols, rotated, size_t(cols));
   for (int r = 0; r < s.n_hashes; ++r) {
-    const float* x = rotated + int64_t(r) * half;
-    int best = 0;  // argmax over [x, -x]: the first maximum
-    float top = x[0];
-    for (int b = 1; b < half; ++b) {
-      if (x[b] > top) top = x[b], best = b;
+    const float* x = rotated + int64_t(r) * s.rot_half;
+    int bucket = 0, scale = 1;
+    for (int i = 0; i < s.n_factors; ++i) {
+      const int half = s.factors[i] / 2;
+      int best = 0;  // argmax over [x, -x]: the first maximum
+      float top = x[0];
+      for (int b = 1; b < half; ++b) {
+        if (x[b] > top) top = x[b], best = b;
+      }
+      for (int b = 0; b < half; ++b) {
+        if (-x[b] > top) top = -x[b], best = half + b;
+      }
+      bucket += scale * best;
+      scale *= s.factors[i];
+      x += half;
     }
-    for (int b = 0; b < half; ++b) {
-      if (-x[b] > top) top = -x[b], best = half + b;
-    }
-    buckets[r] = best;
+    buckets[r] = bucket;
   }
 }
 

@@ -24,13 +24,18 @@ constexpr float kLshSelfMask = 1e5f;
 struct LshSettings {
   int heads = 1, dk = 0, dv = 0;
   int n_hashes = 1, n_buckets = 2, chunk = 1, before = 0, after = 0;
+  // Hashing factor by factor (trax's n_buckets list; one factor n_buckets when it is an int):
+  // factor i takes the next factors[i] / 2 rotation columns of the round, and the bucket is
+  // sum_i argmax_i * prod_{j<i} factors[j]. rot_half: the round's columns, sum(factors) / 2.
+  int factors[8] = {2};
+  int n_factors = 1, rot_half = 1;
   bool causal = false;
   int mem_len = 0, drop_len = 0;  // the decoder's memory (predict_mem_len, predict_drop_len)
   // Rows the memory stores: mem_len, or fewer when the session's context is shorter (rows past
   // the context are never filled; the rules above still count mem_len). Set when planned.
   int mem_rows = 0;
 
-  int rotation_cols() const { return n_hashes * (n_buckets / 2); }
+  int rotation_cols() const { return n_hashes * rot_half; }
   int window() const { return chunk * (1 + before + after); }  // keys a chunk's queries see
   // The memory rows a decoded row attends to (trax's top-K; all of them when the memory is smaller).
   int candidates() const { return n_hashes * chunk * (1 + before); }
@@ -46,7 +51,7 @@ struct LshSettings {
 LshSettings lsh_settings(const ModelConfig& c, bool decoder);
 
 // One row's buckets, per round r: argmax over [x R_r, -x R_r] (the first maximum; an all-zero row
-// gives 0), without trax's round offset r * n_buckets. rotations: the head's [dk, rotation_cols];
+// gives 0), factor by factor when factorized, without trax's round offset r * n_buckets. rotations: the head's [dk, rotation_cols];
 // rotated: rotation_cols floats of scratch.
 void lsh_hash_row(const LshSettings& s, const float* rotations, const float* q, float* rotated, int32_t* buckets);
 

@@ -106,6 +106,19 @@ Status ModelConfig::validate() const {
     TERRA_RETURN_IF_ERROR(in_range("lsh_chunk_len", lsh_chunk_len, 1, 1 << 16));
     TERRA_RETURN_IF_ERROR(in_range("lsh_n_buckets", lsh_n_buckets, 2, 1 << 16));
     if (lsh_n_buckets % 2 != 0) return bad("lsh_n_buckets", lsh_n_buckets, "must be even (trax hashes into +-rotations)");
+    if (lsh_bucket_factors.size() > 8) {
+      return bad("lsh_bucket_factors", (long long)lsh_bucket_factors.size(), "needs at most 8 factors");
+    }
+    long long product = 1;
+    for (int f : lsh_bucket_factors) {
+      TERRA_RETURN_IF_ERROR(in_range("lsh_bucket_factors[]", f, 2, 1 << 16));
+      if (f % 2 != 0) return bad("lsh_bucket_factors[]", f, "must be even (trax hashes into +-rotations)");
+      product *= f;
+      if (product > (1 << 16)) return bad("lsh_bucket_factors", product, "multiply to more than 65536 buckets");
+    }
+    if (!lsh_bucket_factors.empty() && product != lsh_n_buckets) {
+      return bad("lsh_n_buckets", lsh_n_buckets, "must be the product of lsh_bucket_factors, " + std::to_string(product));
+    }
     TERRA_RETURN_IF_ERROR(in_range("lsh_n_hashes", lsh_n_hashes, 1, 64));
     TERRA_RETURN_IF_ERROR(in_range("lsh_n_chunks_before", lsh_n_chunks_before, 0, 64));
     TERRA_RETURN_IF_ERROR(in_range("lsh_n_chunks_after", lsh_n_chunks_after, 0, 64));
@@ -157,6 +170,16 @@ LshDims lsh_dims(const ModelConfig& c, bool decoder) {
   return decoder ? LshDims{c.key_dim(), c.value_dim()} : LshDims{c.head_dim(), c.head_dim()};
 }
 
+std::vector<int> ModelConfig::lsh_factors() const {
+  return lsh_bucket_factors.empty() ? std::vector<int>{lsh_n_buckets} : lsh_bucket_factors;
+}
+
+int ModelConfig::lsh_rotation_half() const {
+  int sum = 0;
+  for (int f : lsh_factors()) sum += f;
+  return sum / 2;
+}
+
 bool ModelConfig::decoder_uses_lsh() const {
   return std::find(decoder_attention_types.begin(), decoder_attention_types.end(), AttentionType::kLSH) !=
          decoder_attention_types.end();
@@ -168,7 +191,8 @@ bool ModelConfig::uses_lsh() const {
 
 bool ModelConfig::operator==(const ModelConfig& o) const {
 #define TERRA_CONFIG_EQUAL(type, name, default_value, json) &&name == o.name
-  return decoder_attention_types == o.decoder_attention_types && pos_bases == o.pos_bases
+  return decoder_attention_types == o.decoder_attention_types && pos_bases == o.pos_bases &&
+         lsh_bucket_factors == o.lsh_bucket_factors
       TERRA_CONFIG_SCALARS(TERRA_CONFIG_EQUAL);
 #undef TERRA_CONFIG_EQUAL
 }

@@ -38,6 +38,14 @@ struct ModelConfig {
 #undef TERRA_CONFIG_MEMBER
   std::vector<AttentionType> decoder_attention_types{AttentionType::kDense};  // cycled over decoder layers
   std::vector<int> pos_bases{11, 13, 14, 15};
+  // trax's n_buckets given as a list: hierarchical hashing, factor by factor, into their product
+  // (lsh_n_buckets). Empty: one factor, lsh_n_buckets.
+  std::vector<int> lsh_bucket_factors;
+
+  // LSH hashing's factors (lsh_bucket_factors, or {lsh_n_buckets}) and its rotation columns per
+  // round: the sum of the factors / 2.
+  std::vector<int> lsh_factors() const;
+  int lsh_rotation_half() const;
 
   int head_dim() const { return d_model / n_heads; }
   int key_dim() const { return d_attention_key != 0 ? d_attention_key : head_dim(); }      // per head

@@ -6,7 +6,7 @@
 // test proves it. `json` says how config.json spells the field:
 //   REQUIRED, INT, BOOL, FLOAT: the same name, that JSON type;
 //   CUSTOM: read by hand in converter/config_json.cpp (a string choice, or part of a pair).
-// The two list fields (decoder_attention_types, pos_bases) are moved by hand in each place.
+// The three list fields (decoder_attention_types, pos_bases, lsh_bucket_factors) are moved by hand in each place.
 #pragma once
 
 #define TERRA_CONFIG_SCALARS(X)                                                                      \
@@ -39,7 +39,7 @@
   X(bool, reversible_encoder, false, BOOL)                                                           \
   /* LSH attention (docs/lsh-attention.md); n_chunks_after is the encoder's (the decoder's is 0) */   \
   X(int, lsh_chunk_len, 0, INT)                                                                      \
-  X(int, lsh_n_buckets, 0, INT)                                                                      \
+  X(int, lsh_n_buckets, 0, CUSTOM) /* config.json: an even int, or trax's list of factors */        \
   X(int, lsh_n_hashes, 0, INT)                                                                       \
   X(int, lsh_n_chunks_before, 0, INT)                                                                \
   X(int, lsh_n_chunks_after, 0, INT)                                                                 \

@@ -92,7 +92,7 @@ void lsh_attention(Walk& b, const ModelConfig& c, const std::string& p, bool dec
   b.kernel(p + ".qk.kernel", d, {hk}, &w->q.w);
   b.kernel(p + ".v.kernel", d, {hv}, &w->v.w);
   b.kernel(p + ".o.kernel", hv, {d}, &w->o.w);
-  b.values(p + ".rotations", {H, dims.dk, int64_t(c.lsh_n_hashes) * (c.lsh_n_buckets / 2)}, &w->rotations);
+  b.values(p + ".rotations", {H, dims.dk, int64_t(c.lsh_n_hashes) * c.lsh_rotation_half()}, &w->rotations);
 }
 
 void attention(Walk& b, const ModelConfig& c, const std::string& p, AttentionType type, bool decoder,

@@ -229,6 +229,12 @@ case("terraformer_lsh_drop", "ConfigurableTerraformer", 16,
      LSH_BINDINGS.format(vocab=16, chunk_len=3, n_buckets=6, n_hashes=1, mem=12, drop=4),
      kind="encdec", input_len=6, greedy=30, lsh=True)
 
+# Factorized buckets (hash_vecs with a list): 4 x 6 = 24 buckets from 2 + 3 rotation columns per
+# round; one round, chunks of 4, a memory of 12 dropping 4.
+case("terraformer_lsh_factored", "ConfigurableTerraformer", 16,
+     LSH_BINDINGS.format(vocab=16, chunk_len=4, n_buckets=[4, 6], n_hashes=1, mem=12, drop=4),
+     kind="encdec", input_len=8, greedy=30, lsh=True)
+
 
 def out_vocab(c):
   for line in c["bindings"].splitlines():
@@ -316,11 +322,11 @@ def lsh_hash_keys(layer):
 
 
 def lsh_rotations(layer, keys):
-  """[H, d_qk, n_hashes * n_buckets/2]: hash_vecs' random rotations [d_qk, n_hashes, n_buckets/2]
-  (efficient_attention.py hash_vecs) for each head, flattened in C order."""
+  """[H, d_qk, n_hashes * rot/2]: hash_vecs' random rotations [d_qk, n_hashes, rot/2] (rot: n_buckets,
+  or the sum of its factors; efficient_attention.py hash_vecs) for each head, flattened in C order."""
   n_buckets = layer._n_buckets  # pylint: disable=protected-access
-  assert isinstance(n_buckets, int)
-  shape = (layer._d_qk, layer._n_hashes, n_buckets // 2)  # pylint: disable=protected-access
+  rot = n_buckets if isinstance(n_buckets, int) else sum(n_buckets)
+  shape = (layer._d_qk, layer._n_hashes, rot // 2)  # pylint: disable=protected-access
   return np.stack([np.asarray(jax.random.normal(k, shape).astype(np.float32)).reshape(shape[0], -1)
                    for k in keys])
 
