@@ -1,7 +1,7 @@
 """Greedy decoding with the reference, from a .terra file: the token ids the runtime must produce.
 
 usage: PYTHONPATH=<flatc python dir>:models/reference /usr/bin/python3 models/reference/greedy.py \
-           MODEL.terra --prompt TEXT -n N [--input TEXT]
+           MODEL.terra --prompt TEXT -n N [--input TEXT_OR_FILE]
 Prints one JSON line {"prompt_ids": [...], "generated": [...]}; the sequence starts with the
 start token (id 0), as the runtime and trax decode. Each step re-runs the full sequence (the
 reference has no cache): slow, but the full-sequence evaluation is what the runtime's cached
@@ -9,6 +9,7 @@ decoding must equal.
 """
 import argparse
 import json
+import os
 
 import torch
 
@@ -34,7 +35,11 @@ def main():
     model, tok = load_terra(args.model)
     start = model.config['tokenizer'].get('start_id', 0) if isinstance(model.config.get('tokenizer'), dict) else 0
     prompt = [start] + encode(args.prompt, tok, start)
-    inputs = torch.tensor(encode(args.input, tok, start)) if args.input is not None else None
+    text = args.input
+    if text is not None and os.path.isfile(text):  # as `terra generate --input`: a file's contents if it names one
+        with open(text, encoding='utf-8') as fh:
+            text = fh.read()
+    inputs = torch.tensor(encode(text, tok, start)) if text is not None else None
     ids, generated = list(prompt), []
     with torch.no_grad():
         for _ in range(args.n):

@@ -1,13 +1,21 @@
-"""The man-page summarization corpus: each English page of Debian's `manpages` and `manpages-dev`
-packages (the Linux man-pages project) and of the base system's packages (coreutils, util-linux,
-...; PACKAGES below) becomes one example, its text without the NAME section as the input
-and the one-line description of its NAME section as the target ("ls \\- list directory contents"
-gives "list directory contents").
+"""The man-page summarization corpus: each English manual page installed by a Debian package
+becomes one example, the whole page as plain text as the input and the one-line description of its
+NAME section as the target ("ls \\- list directory contents" gives "list directory contents").
+The page's NAME section stays in the input (the task is the issue's "whole page -> its NAME
+description"), so a model can find the answer there; --no-name takes it out (the harder task, for
+measuring what a model infers from the rest of the page).
 
-usage: /usr/bin/python3 models/summarizer/make_corpus.py OUT_DIR [--packages PKG ...]
-       /usr/bin/python3 models/summarizer/make_corpus.py --page PAGE.gz [--bytes N]
-           (prints one page's input text, as the summarizer reads it: its first N bytes, default 640,
-           about the 384 tokens of the summarizer's training inputs)
+usage: /usr/bin/python3 models/summarizer/make_corpus.py OUT_DIR [--packages PKG ... | --all-installed]
+           [--no-name]
+       /usr/bin/python3 models/summarizer/make_corpus.py --page PAGE.gz [--bytes N] [--no-name]
+           (prints one page's input text, as the summarizer reads it: its first N bytes, default 1500,
+           a little more than the 384 tokens of the summarizer's training inputs)
+
+--all-installed: every page under /usr/share/man/man[1-9] owned by an installed package (the owners
+come from dpkg's file lists), except EXCLUDED packages' (google-cloud-cli's 16,000 generated
+`gcloud` pages would be most of the corpus); a page whose text equals an earlier page's (the
+same page under a cross-toolchain's name, ...) is kept once. OUT_DIR/packages.txt lists the
+packages and how many pages each gave, so the corpus can be rebuilt from the same list.
 
 Pages that are only a `.so` link to another page are skipped, and so are pages whose NAME line has
 no " \\- " description. The roff is turned into plain text by a small stripper (requests and font
@@ -17,6 +25,7 @@ below 26 (about 10%), otherwise to train; so the split does not change when page
 Writes OUT_DIR/train.jsonl and OUT_DIR/heldout.jsonl: {"page", "input", "target"} per line.
 """
 import argparse
+import collections
 import gzip
 import hashlib
 import json
@@ -27,6 +36,7 @@ import sys
 
 PACKAGES = ['manpages', 'manpages-dev', 'coreutils', 'util-linux', 'findutils', 'grep', 'sed', 'tar', 'gzip',
             'bash', 'procps', 'dpkg', 'apt', 'login', 'passwd', 'mount', 'diffutils']
+EXCLUDED = ('google-cloud-cli', 'google-cloud-sdk')
 ESCAPES = [('\\-', '-'), ('\\(em', '--'), ('\\(en', '-'), ('\\(aq', "'"), ('\\(dq', '"'),
            ('\\(lq', '"'), ('\\(rq', '"'), ('\\(bu', '*'), ('\\(co', '(c)'), ('\\e', '\\'),
            ('\\~', ' '), ('\\ ', ' '), ('\\&', ''), ('\\%', ''), ('\\:', ''), ('\\|', ''),
@@ -54,8 +64,8 @@ def plain(line):
     return line
 
 
-def parse(text):
-    """-> (description, the rest as plain text) or None."""
+def parse(text, keep_name=True):
+    """-> (description, the page as plain text (without its NAME section unless keep_name)) or None."""
     lines = text.splitlines()
     if any(l.startswith('.so ') for l in lines[:20]) and not any(l.startswith('.SH') for l in lines):
         return None
@@ -77,7 +87,7 @@ def parse(text):
     target = re.sub(r'\s+', ' ', m.group(1)).strip()
     body = []
     for title, content in sections:
-        if title == 'NAME':
+        if title == 'NAME' and not keep_name:
             continue
         body.append(title)
         body.extend(plain(l) for l in content)
@@ -85,42 +95,81 @@ def parse(text):
     return target, rest.strip()
 
 
+def installed_pages():
+    """-> {page path: owning package} for every installed package's man pages, EXCLUDED's left out."""
+    owner = {}
+    info = '/var/lib/dpkg/info'
+    for name in sorted(os.listdir(info)):
+        if not name.endswith('.list'):
+            continue
+        package = name[:-len('.list')].split(':')[0]
+        if package.startswith(EXCLUDED):
+            continue
+        with open(os.path.join(info, name), encoding='utf-8', errors='replace') as fh:
+            for line in fh:
+                path = line.rstrip('\n')
+                if re.match(r'^/usr/share/man/man\d/', path):
+                    owner[path] = package
+    return owner
+
+
+def package_pages(packages):
+    """-> {page path: owning package} for the named packages' man pages."""
+    owner = {}
+    for package in packages:
+        for path in subprocess.run(['dpkg', '-L', package], check=True, capture_output=True, text=True).stdout.split():
+            if re.match(r'^/usr/share/man/man\d/', path):
+                owner[path] = package
+    return owner
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument('out', nargs='?')
     ap.add_argument('--packages', nargs='+', default=PACKAGES)
+    ap.add_argument('--all-installed', action='store_true', help='every installed package\'s pages')
+    ap.add_argument('--no-name', action='store_true', help='leave the NAME section out of the input')
     ap.add_argument('--page', help='print this page\'s input text and exit')
-    ap.add_argument('--bytes', type=int, default=640, help='--page: at most this many bytes (whole characters)')
+    ap.add_argument('--bytes', type=int, default=1500, help='--page: at most this many bytes (whole characters)')
     args = ap.parse_args()
+    keep_name = not args.no_name
     if args.page:
         opener = gzip.open if args.page.endswith('.gz') else open
         with opener(args.page, 'rt', encoding='utf-8', errors='replace') as fh:
-            got = parse(fh.read())
+            got = parse(fh.read(), keep_name)
         if got is None:
             raise SystemExit(f'{args.page}: no NAME section with a description (or a .so link)')
-        sys.stdout.write(got[1].encode('utf-8')[:args.bytes].decode('utf-8', errors='ignore'))
+        sys.stdout.write(got[1].encode('utf-8')[:args.bytes].decode('utf-8', errors='ignore') + '\n')
         return
     if not args.out:
         ap.error('give OUT_DIR or --page')
-    files = subprocess.run(['dpkg', '-L'] + args.packages, check=True, capture_output=True, text=True).stdout.split()
-    pages = sorted(f for f in files if re.match(r'^/usr/share/man/man\d/', f) and f.endswith('.gz')
-                   and not os.path.islink(f))
+    owner = installed_pages() if args.all_installed else package_pages(args.packages)
+    pages = sorted(f for f in owner if f.endswith('.gz') and os.path.isfile(f) and not os.path.islink(f))
     os.makedirs(args.out, exist_ok=True)
-    counts = {'train': 0, 'heldout': 0, 'skipped': 0}
+    counts = {'train': 0, 'heldout': 0, 'skipped': 0, 'duplicate': 0}
+    seen, per_package = set(), collections.Counter()
     with open(os.path.join(args.out, 'train.jsonl'), 'w') as train, \
             open(os.path.join(args.out, 'heldout.jsonl'), 'w') as held:
         for path in pages:
             with gzip.open(path, 'rt', encoding='utf-8', errors='replace') as fh:
-                got = parse(fh.read())
+                got = parse(fh.read(), keep_name)
             if got is None:
                 counts['skipped'] += 1
                 continue
+            digest = hashlib.sha256(got[1].encode()).digest()
+            if digest in seen:
+                counts['duplicate'] += 1
+                continue
+            seen.add(digest)
             name = os.path.basename(path)[:-3]
             split = 'heldout' if hashlib.sha256(name.encode()).digest()[0] < 26 else 'train'
             (held if split == 'heldout' else train).write(
                 json.dumps({'page': name, 'input': got[1], 'target': got[0]}, ensure_ascii=False) + '\n')
             counts[split] += 1
-    print(f'{len(pages)} pages: {counts}')
+            per_package[owner[path]] += 1
+    with open(os.path.join(args.out, 'packages.txt'), 'w') as fh:
+        fh.writelines(f'{package} {n}\n' for package, n in sorted(per_package.items()))
+    print(f'{len(pages)} pages from {len(per_package)} packages: {counts}')
 
 
 if __name__ == '__main__':
