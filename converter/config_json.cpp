@@ -87,6 +87,13 @@ bool attention_from_string(const std::string& s, AttentionType* t) {
 
 }  // namespace
 
+void set_lsh_buckets(ModelConfig& c, const std::vector<int>& factors) {
+  long long product = 1;
+  for (int f : factors) product = std::min<long long>(product * f, 1 << 20);
+  c.lsh_n_buckets = int(product);
+  c.lsh_bucket_factors = factors.size() > 1 ? factors : std::vector<int>{};
+}
+
 Result<CheckpointConfig> read_config_json(const std::string& path) {
   TERRA_ASSIGN_OR_RETURN(auto text, platform::read_file(path, kMaxConfigBytes));
   TERRA_ASSIGN_OR_RETURN(auto parsed, parse_json(text, path));
@@ -155,21 +162,16 @@ Result<CheckpointConfig> read_config_json(const std::string& path) {
     }
   }
   if (const json* v = r.get("lsh_n_buckets")) {  // an int, or trax's factorized list
-    c.lsh_bucket_factors.clear();
-    const bool list = v->is_array();
-    long long product = 1;
-    for (const json& f : (list ? *v : json::array({*v}))) {
+    std::vector<int> factors;
+    for (const json& f : (v->is_array() ? *v : json::array({*v}))) {
       if (!f.is_number_integer() || f.get<int64_t>() < 0 || f.get<int64_t>() > (int64_t(1) << 16)) {
         r.fail("lsh_n_buckets entry " + brief(f) + " is not an integer in [0, 65536]");
         break;
       }
-      c.lsh_bucket_factors.push_back(f.get<int>());
-      product = std::min<long long>(product * f.get<int64_t>(), int64_t(1) << 20);
+      factors.push_back(f.get<int>());
     }
-    if (list && v->empty()) r.fail("lsh_n_buckets is an empty list");
-    c.lsh_n_buckets = int(product);
-    // trax hashes a one-entry list exactly as the int: keep the list only when it factorizes.
-    if (c.lsh_bucket_factors.size() < 2) c.lsh_bucket_factors.clear();
+    if (v->is_array() && v->empty()) r.fail("lsh_n_buckets is an empty list");
+    set_lsh_buckets(c, factors);
   }
   r.choice("qkv_output_layer", {"none", "mult", "conv", "multconv"}, &c.qkv_output_layer);
   r.choice("qkv_v_concat", {"none", "fixed", "original"}, &c.qkv_v_concat);

@@ -5,6 +5,8 @@
 #include <cstdlib>
 #include <deque>
 
+#include "config_json.h"
+
 namespace terra::trax {
 
 namespace {
@@ -244,25 +246,20 @@ struct Builder {
     ModelConfig& c = m->config;
     Params lp(gin, reference);
     const GinValue* buckets = lp.raw("n_buckets");
-    long long n_buckets = 0, rot_half = 0;
-    std::vector<int> factors;  // trax's factorized list (hash_vecs): kept when it has 2 or more
+    ModelConfig buckets_of;  // this layer's n_buckets (set_lsh_buckets), compared with the model's
     if (buckets == nullptr || buckets->kind == GinValue::Kind::kNone) {
       keep(refused(lp.written("n_buckets"), "terra needs a fixed even bucket count (trax's default derives it from "
                                              "the length of each call)"));
     } else if (buckets->kind == GinValue::Kind::kInt) {
-      n_buckets = buckets->integer, rot_half = n_buckets / 2;
+      set_lsh_buckets(buckets_of, {int(std::min<long long>(buckets->integer, 1 << 20))});
     } else if ((buckets->kind == GinValue::Kind::kList || buckets->kind == GinValue::Kind::kTuple) &&
                !buckets->items.empty() && buckets->items.size() <= 8 &&
                std::all_of(buckets->items.begin(), buckets->items.end(), [](const GinValue& f) {
                  return f.kind == GinValue::Kind::kInt && f.integer >= 2 && f.integer <= (1 << 16) && f.integer % 2 == 0;
                })) {
-      n_buckets = 1;
-      for (const GinValue& f : buckets->items) {
-        factors.push_back(int(f.integer));
-        n_buckets = std::min<long long>(n_buckets * f.integer, 1 << 20);
-        rot_half += f.integer / 2;
-      }
-      if (factors.size() == 1) factors.clear();  // trax hashes a one-entry list as the int
+      std::vector<int> factors;
+      for (const GinValue& f : buckets->items) factors.push_back(int(f.integer));
+      set_lsh_buckets(buckets_of, factors);
     } else {
       keep(refused(lp.written("n_buckets"), "is not an even int or a list of 1 to 8 even ints"));
     }
@@ -285,9 +282,9 @@ struct Builder {
       }
     };
     agree(&c.lsh_chunk_len, chunk, "chunk_len");
-    agree(&c.lsh_n_buckets, n_buckets, "n_buckets");
-    if (first) c.lsh_bucket_factors = factors;
-    else if (c.lsh_bucket_factors != factors) {
+    agree(&c.lsh_n_buckets, buckets_of.lsh_n_buckets, "n_buckets");
+    if (first) c.lsh_bucket_factors = buckets_of.lsh_bucket_factors;
+    else if (c.lsh_bucket_factors != buckets_of.lsh_bucket_factors) {
       keep(refused(lp.written("n_buckets"), "factorizes differently from the model's other LSH layers; terra runs one "
                                              "set of LSH settings"));
     }
@@ -308,7 +305,7 @@ struct Builder {
     e.leaf(p + ".qk.kernel", {s.heads, s.d, s.dk}, Op::kHeadsIn);
     e.leaf(p + ".v.kernel", {s.heads, s.d, s.dv}, Op::kHeadsIn);
     e.leaf(p + ".o.kernel", {s.heads, s.dv, s.d}, Op::kHeadsOut);
-    m->lsh.push_back({p, !causal, s.heads, s.dk, hashes * rot_half});
+    m->lsh.push_back({p, !causal, s.heads, s.dk, hashes * buckets_of.lsh_rotation_half()});
     return AttentionType::kLSH;
   }
 
