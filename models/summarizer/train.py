@@ -3,16 +3,17 @@ reference model), with a SentencePiece tokenizer; export for terra-convert.
 
 usage: /usr/bin/python3 models/summarizer/train.py --config models/summarizer/config.json
            --corpus DIR (make_corpus.py's) --tokenizer SPM.model --out DIR [--steps 3000] [--batch 8]
-           [--input-len 384] [--lr 2e-3] [--seed 0] [--threads 2] [--eval-every 250]
+           [--input-len 384] [--lr 2e-3] [--seed 0] [--threads 1] [--eval-every 250] [--augment 0.5]
 
 Data: an example's input is the first --input-len tokens of the page's text; the decoder reads
 [0] + target and predicts target + [1] (EOS), the target being the NAME line's description
-(ids: 0 = <pad>, the start token; 1 = </s>). A step averages the loss of --batch examples drawn at random (each is its own
-sequence: no padding). LSH attention runs its training pass (lsh_attention.train_pass: the decoder
+(ids: 0 = <pad>, the start token; 1 = </s>). A step averages the loss of --batch examples drawn at
+random (each is its own sequence: no padding). With --augment p, a fraction p of them get a
+description the page does not have (augmented()), so that copying it from the input is what pays. LSH attention runs its training pass (lsh_attention.train_pass: the decoder
 causal over the encoder's rows and the target, as trax's train mode); terra decodes with trax's
 predict mode. Its rotations are drawn once from --seed (train_init) and not trained.
-Loss: cross-entropy of the target bytes and EOS. AdamW (betas 0.9/0.98, weight decay 0.01 on
-matrices), warmup then cosine decay to 10% of --lr (models/trainer/train.py's), clipping at 1.0.
+Loss: cross-entropy of the target tokens and EOS. The optimizer, its schedule and the export are
+models/trainer/train.py's (make_optimizer, lr_at, optimizer_step, export_model).
 Held-out loss every --eval-every steps: the mean NLL per target token on every held-out page,
 teacher-forced, with the training pass.
 
@@ -22,7 +23,8 @@ OUT/export/ config.json + model.safetensors (float32) + tokenizer.model
 import argparse
 import json
 import os
-import shutil
+import random
+import re
 import sys
 import time
 
@@ -32,8 +34,8 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'reference'))
 sys.path.insert(0, os.path.join(HERE, '..', 'trainer'))
-from terraformer import LSHAttention, Terraformer, save_checkpoint  # noqa: E402
-from train import lr_at, train_init, write_csv  # noqa: E402
+from terraformer import LSHAttention, Terraformer  # noqa: E402
+from train import export_model, lr_at, make_optimizer, optimizer_step, train_init, write_csv  # noqa: E402
 
 START, EOS = 0, 1
 
@@ -42,6 +44,45 @@ def load(path, sp, input_len):
     rows = [json.loads(line) for line in open(path, encoding='utf-8')]
     return [(r['page'], torch.tensor(sp.encode(r['input'])[:input_len]), torch.tensor(sp.encode(r['target']) + [EOS]))
             for r in rows]
+
+
+HEADER = re.compile(r'[A-Z][A-Z0-9 ]*')
+
+
+def split_name(text):
+    """A page's input -> (the NAME line up to and with its ' - ', the page after the NAME section),
+    or None when the page does not start with a NAME section holding ' - '."""
+    lines = text.split('\n')
+    if lines[0] != 'NAME':
+        return None
+    end = 1
+    while end < len(lines) and not HEADER.fullmatch(lines[end]):
+        end += 1
+    name = ' '.join(lines[1:end])
+    cut = name.find(' - ')
+    return None if cut < 0 else ('NAME\n' + name[:cut + 3], '\n'.join(lines[end:]))
+
+
+def augmented(rows, rng):
+    """One training example with a description the page does not have, so that only copying it
+    from the input predicts it (2,715 pages are few enough to learn by heart): half the time
+    another page's description, half the time 2 to 9 consecutive words of one of the page's lines.
+    -> (input text, target text) or None."""
+    r = rows[rng.randrange(len(rows))]
+    parts = split_name(r['input'])
+    if parts is None:
+        return None
+    if rng.random() < 0.5:
+        desc = rows[rng.randrange(len(rows))]['target']
+    else:
+        words = [w for w in parts[1].split('\n') if len(w.split()) >= 2]
+        if not words:
+            return None
+        line = rng.choice(words).split()
+        n = rng.randint(2, min(9, len(line)))
+        start = rng.randrange(len(line) - n + 1)
+        desc = ' '.join(line[start:start + n])
+    return parts[0] + desc + '\n' + parts[1], desc
 
 
 def example_loss(model, inp, target):
@@ -61,8 +102,11 @@ def main():
     ap.add_argument('--input-len', type=int, default=384)
     ap.add_argument('--lr', type=float, default=2e-3)
     ap.add_argument('--seed', type=int, default=0)
-    ap.add_argument('--threads', type=int, default=2)
+    ap.add_argument('--threads', type=int, default=1,
+                    help='1: per-example steps are too small to share (2 threads ran 3x slower here)')
     ap.add_argument('--eval-every', type=int, default=250)
+    ap.add_argument('--augment', type=float, default=0.0,
+                    help='this fraction of the training examples get a description the page does not have')
     ap.add_argument('--max-seconds', type=float, default=0, help='stop (and export) after this much training')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -76,20 +120,23 @@ def main():
     model = Terraformer(config)
     train_init(model, args.seed)
     model = model.float()
-    for name, p in model.named_parameters():
-        if name.endswith('.rotations'):
-            p.requires_grad_(False)
-    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
-    decay = [p for n, p in params if p.dim() >= 2 and n != 'embedding']
-    no_decay = [p for n, p in params if not (p.dim() >= 2 and n != 'embedding')]
-    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.01}, {'params': no_decay, 'weight_decay': 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
+    opt, params = make_optimizer(model, args.lr)
     train = load(os.path.join(args.corpus, 'train.jsonl'), sp, args.input_len)
+    train_rows_text = [json.loads(line) for line in open(os.path.join(args.corpus, 'train.jsonl'), encoding='utf-8')]
+    rng = random.Random(args.seed + 2)
+
+    def example():
+        while rng.random() < args.augment:
+            got = augmented(train_rows_text, rng)
+            if got is not None:
+                return torch.tensor(sp.encode(got[0])[:args.input_len]), torch.tensor(sp.encode(got[1]) + [EOS])
+        i = rng.randrange(len(train))
+        return train[i][1], train[i][2]
+
     held = load(os.path.join(args.corpus, 'heldout.jsonl'), sp, args.input_len)
-    n_params = sum(p.numel() for _, p in params)
+    n_params = sum(p.numel() for p in params)
     print(f'{n_params} trained parameters; {len(train)} train pages, {len(held)} held-out', flush=True)
     LSHAttention.training_pass = True
-    gen = torch.Generator().manual_seed(args.seed + 1)
     os.makedirs(args.out, exist_ok=True)
     train_rows, eval_rows, wall, step = [], [], 0.0, 0
 
@@ -110,19 +157,19 @@ def main():
         if step % args.eval_every == 0:
             evaluate()
         t0 = time.time()
-        for g in opt.param_groups:
-            g['lr'] = lr_at(step, args.steps, args.lr)
-        opt.zero_grad(set_to_none=True)
-        total, count = 0.0, 0
-        for i in torch.randint(0, len(train), (args.batch,), generator=gen).tolist():
-            loss, n = example_loss(model, train[i][1], train[i][2])
-            (loss / (args.batch * 10)).backward()  # ~10 target tokens per page: a per-token scale
-            total, count = total + loss.item(), count + n
-        torch.nn.utils.clip_grad_norm_([p for _, p in params], 1.0)
-        opt.step()
+
+        def batch_loss():
+            total, count = 0.0, 0
+            for _ in range(args.batch):
+                loss, n = example_loss(model, *example())
+                (loss / (args.batch * 10)).backward()  # ~10 target tokens per page: a per-token scale
+                total, count = total + loss.item(), count + n
+            return total / count
+
+        loss = optimizer_step(opt, params, lr_at(step, args.steps, args.lr), batch_loss)
         step += 1
         wall += time.time() - t0
-        acc, acc_n = acc + total / count, acc_n + 1
+        acc, acc_n = acc + loss, acc_n + 1
         if step % 10 == 0:
             train_rows.append([step, f'{acc / acc_n:.6f}', f'{wall:.1f}'])
             print(f'step {step}: train nll {acc / acc_n:.4f} per token, wall {wall:.0f}s', flush=True)
@@ -132,9 +179,7 @@ def main():
     write_csv(os.path.join(args.out, 'train_log.csv'), ['step', 'train_loss', 'wall_seconds'], train_rows)
     write_csv(os.path.join(args.out, 'eval_log.csv'), ['step', 'heldout_nll', 'wall_seconds'], eval_rows)
     LSHAttention.training_pass = False
-    save_checkpoint(model, os.path.join(args.out, 'export'))
-    shutil.copyfile(args.tokenizer, os.path.join(args.out, 'export', 'tokenizer.model'))
-    print(f'step {step}: done, {wall:.0f}s; exported {args.out}/export', flush=True)
+    print(f'step {step}: done, {wall:.0f}s; exported {export_model(model, args.tokenizer, args.out)}', flush=True)
 
 
 if __name__ == '__main__':

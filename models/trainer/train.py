@@ -115,6 +115,41 @@ def lr_at(step, steps, lr):
     return lr * (0.1 + 0.9 * 0.5 * (1 + math.cos(math.pi * t)))
 
 
+def make_optimizer(model, lr):
+    """AdamW (betas 0.9/0.98, weight decay 0.01 on matrices but the embedding) over every trained
+    parameter; LSH rotations are frozen first (trax draws them, never trains them).
+    -> (optimizer, the trained parameters)."""
+    for name, p in model.named_parameters():
+        if name.endswith('.rotations'):
+            p.requires_grad_(False)
+    params = [(n, p) for n, p in model.named_parameters() if p.requires_grad]
+    matrix = lambda n, p: p.dim() >= 2 and n != 'embedding'
+    opt = torch.optim.AdamW([{'params': [p for n, p in params if matrix(n, p)], 'weight_decay': 0.01},
+                             {'params': [p for n, p in params if not matrix(n, p)], 'weight_decay': 0.0}],
+                            lr=lr, betas=(0.9, 0.98), eps=1e-8)
+    return opt, [p for _, p in params]
+
+
+def optimizer_step(opt, params, lr, loss_backward):
+    """One update at learning rate lr: loss_backward() accumulates the gradients and returns the
+    loss to log; gradients are clipped to norm 1.0."""
+    for g in opt.param_groups:
+        g['lr'] = lr
+    opt.zero_grad(set_to_none=True)
+    loss = loss_backward()
+    torch.nn.utils.clip_grad_norm_(params, 1.0)
+    opt.step()
+    return loss
+
+
+def export_model(model, tokenizer, out):
+    """OUT/export: config.json + model.safetensors (float32) + tokenizer.model, terra-convert's input."""
+    export = os.path.join(out, 'export')
+    save_checkpoint(model, export)
+    shutil.copyfile(tokenizer, os.path.join(export, 'tokenizer.model'))
+    return export
+
+
 def write_csv(path, header, rows):
     tmp = path + '.tmp'
     with open(tmp, 'w', newline='') as fh:
@@ -165,11 +200,7 @@ def main():
 
     train_init(model, args.seed)
     model = model.float()
-    decay = [p for n, p in model.named_parameters() if p.dim() >= 2 and n != 'embedding']
-    no_decay = [p for n, p in model.named_parameters() if not (p.dim() >= 2 and n != 'embedding')]
-    opt = torch.optim.AdamW([{'params': decay, 'weight_decay': 0.01},
-                             {'params': no_decay, 'weight_decay': 0.0}],
-                            lr=args.lr, betas=(0.9, 0.98), eps=1e-8)
+    opt, params = make_optimizer(model, args.lr)
     gen = torch.Generator().manual_seed(args.seed + 1)  # data windows, quant choices, Gumbel noise
     sparse_ffs = [m for m in model.modules() if isinstance(m, SparseFF)]
     os.makedirs(args.out, exist_ok=True)
@@ -217,19 +248,19 @@ def main():
         hard = (torch.rand(len(sparse_ffs), generator=gen) < QUANT_PROB).tolist()
         for ff, h in zip(sparse_ffs, hard):
             ff.train_mask, ff.generator = ('hard' if h else 'soft'), gen
-        for g in opt.param_groups:
-            g['lr'] = lr_at(step, args.steps, args.lr)
-        logits, _ = model(inp)
-        loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), w.reshape(-1))
-        opt.zero_grad(set_to_none=True)
-        loss.backward()
-        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
-        opt.step()
+
+        def batch_loss():
+            logits, _ = model(inp)
+            loss = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), w.reshape(-1))
+            loss.backward()
+            return loss.item()
+
+        loss = optimizer_step(opt, params, lr_at(step, args.steps, args.lr), batch_loss)
         model.set_ff_train_mask(None)
         step += 1
         this_run += 1
         wall += time.time() - t0
-        acc += loss.item()
+        acc += loss
         acc_n += 1
         if step % args.log_every == 0 or step == args.steps:
             train_rows.append([step, f'{acc / acc_n:.6f}', step * nb * T, f'{wall:.1f}'])
@@ -244,9 +275,7 @@ def main():
     if not any(r[0] == step for r in eval_rows):
         evaluate()
     checkpoint()
-    export = os.path.join(args.out, 'export')
-    save_checkpoint(model, export)
-    shutil.copyfile(args.tokenizer, os.path.join(export, 'tokenizer.model'))
+    export = export_model(model, args.tokenizer, args.out)
     print(f'step {step}: done, {wall:.0f}s training wall time; exported {export}', flush=True)
 
 
