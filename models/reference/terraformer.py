@@ -248,10 +248,13 @@ class LSHAttention(nn.Module):
         H = self.n_heads
         dk, dv = qk.shape[-1] // H, v.shape[-1] // H
         if LSHAttention.training_pass:
-            n = x.shape[0]
+            # Examples of a batch [B, n, d] (all of length n) go through train_pass as B * H heads.
+            n, B = x.shape[-2], x.shape[0] if x.dim() == 3 else 1
             L = lsh_attention.encoder_length(n, self.lsh)
-            pad = lambda y: torch.cat([y, y.new_zeros(L - n, y.shape[-1])]).reshape(L, H, -1)
-            return lsh_attention.train_pass(pad(qk), pad(v), self.rotations, self.lsh, self.causal, n) @ self.o.kernel
+            pad = lambda y: torch.cat([y, y.new_zeros(*y.shape[:-2], L - n, y.shape[-1])], -2) \
+                .reshape(B, L, H, -1).transpose(0, 1).reshape(L, B * H, -1)
+            out = lsh_attention.train_pass(pad(qk), pad(v), self.rotations.repeat(B, 1, 1), self.lsh, self.causal, n)
+            return out.reshape(n, B, H * dv).transpose(0, 1).reshape(*x.shape[:-1], H * dv) @ self.o.kernel
         heads = []
         for h in range(H):
             args = (qk[:, h * dk:(h + 1) * dk], v[:, h * dv:(h + 1) * dv], self.rotations[h], self.lsh)
@@ -619,19 +622,20 @@ class Decoder(nn.Module):
             x = x + self.pos(x.shape[-2])  # tokens [..., T]: any leading (batch) axes
         a = b = x
         if prefix is not None:
-            a, b = torch.cat([prefix[0], x]), torch.cat([prefix[1], x])
+            a, b = torch.cat([prefix[0], x], -2), torch.cat([prefix[1], x], -2)
         # trax predict mode: the first call holds the encoder's rows and the start token, then one
         # token per call (what LSH attention's memory depends on; other layers are causal anyway).
         for m in self.modules():
             if isinstance(m, LSHAttention):
-                m.first_call = (0 if prefix is None else len(prefix[0])) + 1
+                m.first_call = (0 if prefix is None else prefix[0].shape[-2]) + 1
         a, b, units = _run_blocks(self.layers, a, b)
         return self.out_norm(torch.cat([a, b], -1) if self.concat else (a + b) / 2), units
 
 
 class Terraformer(nn.Module):
     """forward(tokens [T], input_tokens [Ti] for an encoder-decoder) ->
-    (logits [T, V], {decoder layer: units [Ti+T, B]})."""
+    (logits [T, V], {decoder layer: units [Ti+T, B]}). Training also takes a batch: tokens [B, T],
+    input_tokens [B, Ti]."""
 
     def __init__(self, config):
         super().__init__()
@@ -654,10 +658,10 @@ class Terraformer(nn.Module):
             raise ValueError('input_tokens are required by an encoder-decoder model, and only by one')
         prefix, n_in = None, 0
         if self.encoder is not None:
-            if len(input_tokens) == 0:
+            n_in = input_tokens.shape[-1]  # [Ti], or [B, Ti] (a batch of equal lengths)
+            if n_in == 0:
                 raise ValueError('an encoder-decoder model needs at least one input token')
             prefix, _ = self.encode(input_tokens)
-            n_in = len(input_tokens)
         embedding = self.decoder.embedding if self.cfg['output_vocab_size'] else self.embedding
         out, units = self.decoder(embedding[tokens], prefix)
         return self.loss(out[..., n_in:, :]), units  # loss only at the decoder positions

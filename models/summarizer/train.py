@@ -3,15 +3,18 @@ reference model), with a SentencePiece tokenizer; export for terra-convert.
 
 usage: /usr/bin/python3 models/summarizer/train.py --config models/summarizer/config.json
            --corpus DIR (make_corpus.py's) --tokenizer SPM.model --out DIR [--steps 3000] [--batch 8]
-           [--input-len 384] [--lr 2e-3] [--seed 0] [--threads 1] [--eval-every 250] [--augment 0.5]
+           [--input-len 384] [--lr 2e-3] [--seed 0] [--threads 1] [--eval-every 250]
+           [--augment 0.7] [--augment-words 20] [--init-from OUT/export]
 
 Data: an example's input is the first --input-len tokens of the page's text; the decoder reads
 [0] + target and predicts target + [1] (EOS), the target being the NAME line's description
 (ids: 0 = <pad>, the start token; 1 = </s>). A step averages the loss of --batch examples drawn at
-random (each is its own sequence: no padding). With --augment p, a fraction p of them get a
-description the page does not have (augmented()), so that copying it from the input is what pays. LSH attention runs its training pass (lsh_attention.train_pass: the decoder
-causal over the encoder's rows and the target, as trax's train mode); terra decodes with trax's
-predict mode. Its rotations are drawn once from --seed (train_init) and not trained.
+random, those of the most common input length (--input-len, for nearly every page) in one
+batched pass (batch_loss). With --augment p, a fraction p of them get a
+description the page does not have (augmented(): another page's, or up to --augment-words words
+of its own text), so that copying it from the input is what pays. LSH attention runs its
+training pass (lsh_attention.train_pass: the decoder causal over the encoder's rows and the
+target, as trax's train mode); terra decodes with trax's predict mode. Its rotations are drawn once from --seed (train_init) and not trained.
 Loss: cross-entropy of the target tokens and EOS. The optimizer, its schedule and the export are
 models/trainer/train.py's (make_optimizer, lr_at, optimizer_step, export_model).
 Held-out loss every --eval-every steps: the mean NLL per target token on every held-out page,
@@ -34,7 +37,7 @@ import torch
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.join(HERE, '..', 'reference'))
 sys.path.insert(0, os.path.join(HERE, '..', 'trainer'))
-from terraformer import LSHAttention, Terraformer  # noqa: E402
+from terraformer import LSHAttention, Terraformer, load_checkpoint  # noqa: E402
 from train import export_model, lr_at, make_optimizer, optimizer_step, train_init, write_csv  # noqa: E402
 
 START, EOS = 0, 1
@@ -63,10 +66,10 @@ def split_name(text):
     return None if cut < 0 else ('NAME\n' + name[:cut + 3], '\n'.join(lines[end:]))
 
 
-def augmented(rows, rng):
+def augmented(rows, rng, longest):
     """One training example with a description the page does not have, so that only copying it
     from the input predicts it (2,715 pages are few enough to learn by heart): half the time
-    another page's description, half the time 2 to 9 consecutive words of one of the page's lines.
+    another page's description, half the time 2 to `longest` consecutive words of the page's text.
     -> (input text, target text) or None."""
     r = rows[rng.randrange(len(rows))]
     parts = split_name(r['input'])
@@ -75,13 +78,12 @@ def augmented(rows, rng):
     if rng.random() < 0.5:
         desc = rows[rng.randrange(len(rows))]['target']
     else:
-        words = [w for w in parts[1].split('\n') if len(w.split()) >= 2]
-        if not words:
+        words = parts[1].split()
+        if len(words) < 2:
             return None
-        line = rng.choice(words).split()
-        n = rng.randint(2, min(9, len(line)))
-        start = rng.randrange(len(line) - n + 1)
-        desc = ' '.join(line[start:start + n])
+        n = rng.randint(2, min(longest, len(words)))
+        start = rng.randrange(len(words) - n + 1)
+        desc = ' '.join(words[start:start + n])
     return parts[0] + desc + '\n' + parts[1], desc
 
 
@@ -89,6 +91,28 @@ def example_loss(model, inp, target):
     tokens = torch.cat([torch.tensor([START]), target[:-1]])
     logits, _ = model(tokens, inp)
     return torch.nn.functional.cross_entropy(logits, target, reduction='sum'), len(target)
+
+
+def batch_loss(model, examples):
+    """The summed loss of examples [(input, target)] and their target count: those whose inputs
+    have one length (the encoder has no padding mask) in one batched pass, targets padded after
+    their end (the decoder is causal: padding changes no earlier position), the others one by one."""
+    lengths = [len(inp) for inp, _ in examples]
+    n = max(set(lengths), key=lengths.count)
+    same = [e for e in examples if len(e[0]) == n]
+    T = max(len(target) for _, target in same)
+    tokens = torch.zeros(len(same), T, dtype=torch.long)  # START, then the target shifted right
+    targets = torch.full((len(same), T), -100, dtype=torch.long)
+    for i, (_, target) in enumerate(same):
+        tokens[i, 1:len(target)], targets[i, :len(target)] = target[:-1], target
+    logits, _ = model(tokens, torch.stack([inp for inp, _ in same]))
+    total = torch.nn.functional.cross_entropy(logits.reshape(-1, logits.shape[-1]), targets.reshape(-1),
+                                              ignore_index=-100, reduction='sum')
+    count = sum(len(target) for _, target in same)
+    for inp, target in (e for e in examples if len(e[0]) != n):
+        loss, k = example_loss(model, inp, target)
+        total, count = total + loss, count + k
+    return total, count
 
 
 def main():
@@ -107,6 +131,8 @@ def main():
     ap.add_argument('--eval-every', type=int, default=250)
     ap.add_argument('--augment', type=float, default=0.0,
                     help='this fraction of the training examples get a description the page does not have')
+    ap.add_argument('--augment-words', type=int, default=9, help='longest span of page text made a description')
+    ap.add_argument('--init-from', help="an earlier run's OUT/export to start from")
     ap.add_argument('--max-seconds', type=float, default=0, help='stop (and export) after this much training')
     args = ap.parse_args()
     torch.set_num_threads(args.threads)
@@ -120,6 +146,8 @@ def main():
     model = Terraformer(config)
     train_init(model, args.seed)
     model = model.float()
+    if args.init_from:  # continue from an earlier run's export (optimizer state and schedule start afresh)
+        model.load_state_dict(load_checkpoint(args.init_from, dtype=torch.float32).state_dict())
     opt, params = make_optimizer(model, args.lr)
     train = load(os.path.join(args.corpus, 'train.jsonl'), sp, args.input_len)
     train_rows_text = [json.loads(line) for line in open(os.path.join(args.corpus, 'train.jsonl'), encoding='utf-8')]
@@ -127,7 +155,7 @@ def main():
 
     def example():
         while rng.random() < args.augment:
-            got = augmented(train_rows_text, rng)
+            got = augmented(train_rows_text, rng, args.augment_words)
             if got is not None:
                 return torch.tensor(sp.encode(got[0])[:args.input_len]), torch.tensor(sp.encode(got[1]) + [EOS])
         i = rng.randrange(len(train))
@@ -158,15 +186,12 @@ def main():
             evaluate()
         t0 = time.time()
 
-        def batch_loss():
-            total, count = 0.0, 0
-            for _ in range(args.batch):
-                loss, n = example_loss(model, *example())
-                (loss / (args.batch * 10)).backward()  # ~10 target tokens per page: a per-token scale
-                total, count = total + loss.item(), count + n
-            return total / count
+        def step_loss():
+            total, count = batch_loss(model, [example() for _ in range(args.batch)])
+            (total / (args.batch * 10)).backward()  # ~10 target tokens per page: a per-token scale
+            return total.item() / count
 
-        loss = optimizer_step(opt, params, lr_at(step, args.steps, args.lr), batch_loss)
+        loss = optimizer_step(opt, params, lr_at(step, args.steps, args.lr), step_loss)
         step += 1
         wall += time.time() - t0
         acc, acc_n = acc + loss, acc_n + 1

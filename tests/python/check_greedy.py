@@ -1,6 +1,6 @@
 """Greedy decoding of a fixed prompt gives the same tokens in the runtime as in the reference.
 
-usage: check_greedy.py TERRA_BIN MODEL.terra PROMPT N [INPUT]
+usage: check_greedy.py TERRA_BIN MODEL.terra PROMPT N [INPUT]    (PROMPT "-": none; CMake drops "")
 The reference (models/reference/greedy.py) re-evaluates the whole sequence at every step from
 the weights it reads out of the same .terra file; the runtime decodes with its caches.
 """
@@ -10,6 +10,7 @@ import subprocess
 import sys
 
 terra, model, prompt, n = sys.argv[1], sys.argv[2], sys.argv[3], sys.argv[4]
+prompt = '' if prompt == '-' else prompt
 extra = ['--input', sys.argv[5]] if len(sys.argv) > 5 else []
 here = os.path.dirname(os.path.abspath(__file__))
 reference = os.path.join(here, '..', '..', 'models', 'reference', 'greedy.py')
