@@ -21,7 +21,7 @@ TRAIN="/usr/bin/python3 models/summarizer/train.py --config models/summarizer/co
   --tokenizer models/summarizer/tokenizer.model --batch 8 --input-len 64 --augment 0.7 --augment-words 20"
 $TRAIN --out "$OUT/1" --steps 2400 --lr 2e-3 --eval-every 400
 $TRAIN --out "$OUT/2" --steps 3400 --lr 1e-3 --eval-every 850 --max-seconds 1200 --init-from "$OUT/1/export"
-$TRAIN --out "$OUT/3" --steps 2000 --lr 1e-3 --eval-every 100000 --max-seconds 660 --init-from "$OUT/2/export"
+$TRAIN --out "$OUT/3" --steps 2000 --lr 1e-3 --eval-every 100000 --init-from "$OUT/2/export"
 build/bin/terra-convert "$OUT/3/export" -o models/manpage-summarizer.terra --dtype int8
 for n in 64 256; do
   /usr/bin/python3 models/summarizer/evaluate.py --terra build/bin/terra --model models/manpage-summarizer.terra \
