@@ -14,7 +14,8 @@ batched pass (batch_loss). With --augment p, a fraction p of them get a
 description the page does not have (augmented(): another page's, or up to --augment-words words
 of its own text), so that copying it from the input is what pays. LSH attention runs its
 training pass (lsh_attention.train_pass: the decoder causal over the encoder's rows and the
-target, as trax's train mode); terra decodes with trax's predict mode. Its rotations are drawn once from --seed (train_init) and not trained.
+target, as trax's train mode); terra decodes with trax's predict mode. Its rotations are drawn
+once from --seed (train_init) and not trained.
 Loss: cross-entropy of the target tokens and EOS. The optimizer, its schedule and the export are
 models/trainer/train.py's (make_optimizer, lr_at, optimizer_step, export_model).
 Held-out loss every --eval-every steps: the mean NLL per target token on every held-out page,
@@ -43,10 +44,13 @@ from train import export_model, lr_at, make_optimizer, optimizer_step, train_ini
 START, EOS = 0, 1
 
 
-def load(path, sp, input_len):
-    rows = [json.loads(line) for line in open(path, encoding='utf-8')]
-    return [(r['page'], torch.tensor(sp.encode(r['input'])[:input_len]), torch.tensor(sp.encode(r['target']) + [EOS]))
-            for r in rows]
+def read_rows(path):
+    return [json.loads(line) for line in open(path, encoding='utf-8')]
+
+
+def encode(sp, text, target, input_len):
+    """-> (the first input_len ids of the input, the target's ids + EOS)."""
+    return torch.tensor(sp.encode(text)[:input_len]), torch.tensor(sp.encode(target) + [EOS])
 
 
 HEADER = re.compile(r'[A-Z][A-Z0-9 ]*')
@@ -149,19 +153,19 @@ def main():
     if args.init_from:  # continue from an earlier run's export (optimizer state and schedule start afresh)
         model.load_state_dict(load_checkpoint(args.init_from, dtype=torch.float32).state_dict())
     opt, params = make_optimizer(model, args.lr)
-    train = load(os.path.join(args.corpus, 'train.jsonl'), sp, args.input_len)
-    train_rows_text = [json.loads(line) for line in open(os.path.join(args.corpus, 'train.jsonl'), encoding='utf-8')]
+    train_rows_text = read_rows(os.path.join(args.corpus, 'train.jsonl'))
+    train = [encode(sp, r['input'], r['target'], args.input_len) for r in train_rows_text]
     rng = random.Random(args.seed + 2)
 
     def example():
         while rng.random() < args.augment:
             got = augmented(train_rows_text, rng, args.augment_words)
             if got is not None:
-                return torch.tensor(sp.encode(got[0])[:args.input_len]), torch.tensor(sp.encode(got[1]) + [EOS])
-        i = rng.randrange(len(train))
-        return train[i][1], train[i][2]
+                return encode(sp, *got, args.input_len)
+        return train[rng.randrange(len(train))]
 
-    held = load(os.path.join(args.corpus, 'heldout.jsonl'), sp, args.input_len)
+    held = [encode(sp, r['input'], r['target'], args.input_len)
+            for r in read_rows(os.path.join(args.corpus, 'heldout.jsonl'))]
     n_params = sum(p.numel() for p in params)
     print(f'{n_params} trained parameters; {len(train)} train pages, {len(held)} held-out', flush=True)
     LSHAttention.training_pass = True
@@ -173,7 +177,7 @@ def main():
         t0 = time.time()
         total, count = 0.0, 0
         with torch.no_grad():
-            for _, inp, target in held:
+            for inp, target in held:
                 loss, n = example_loss(model, inp, target)
                 total, count = total + loss.item(), count + n
         wall += time.time() - t0
