@@ -64,13 +64,14 @@ double position_error(const float* got, const float* want, int V) {
 // sparse_wide_smallbases: d = 128 splits the sparse FF output over threads; bases 2, 3, 5 use
 // every fixed-base digit within 64 positions. mixed_attention uses kernels of 5 modules x 2 rows;
 // multconv_s6_odd has 6 modules of 5 channels (a partial block of modules and an odd output row in
-// attention_multconv.cpp's conv_block).
+// attention_multconv.cpp's conv_block). lsh_bias: LSH with biases (trax PureLSHSelfAttentionWrapper)
+// beside a mult-conv layer, its memory of 12 rolling by 4.
 const char* kConfigs[] = {"dense_fixedbase",  "sparse_n4_rms",    "sparse_n32_learned", "sparse_lowrank_nopos",
                           "sparse_wide_smallbases", "multconv_only", "multconv_s1", "sparse_loss_only",
                           "sru_only",         "all_sparse_lm",    "mixed_attention",    "encdec_c4_small",
                           "encdec_plain",     "residual_scaling", "reformer_concat",    "encdec_trax_options",
                           "multconv_s6_odd",  "lsh_encdec",       "lsh_decoder",        "lsh_long_first",
-                          "lsh_factored"};
+                          "lsh_factored",     "lsh_bias"};
 // f32 arithmetic in the runtime vs the float64 reference on the same stored weights; reached
 // below 1e-6, so 1e-5 leaves a margin without hiding a real error.
 constexpr double kF32Tolerance = 1e-5;

@@ -195,7 +195,10 @@ TEST_CASE("LSH checkpoints: trax's rotations from its keys, predict-mode log-pro
   // tests/data/trax/README.md: trax's predict mode, teacher-forced (the encoder's rows and the
   // start token in the first call, then one token per call) for 40 tokens, past the decoder's
   // memory; the rotations trax drew, captured while it ran; the keys of that model's state.
-  for (const char* name : {"terraformer_lsh", "terraformer_lsh_drop", "terraformer_lsh_factored"}) {
+  // terraformer_purelsh*: PureLSHSelfAttention inside its wrapper (Dense projections, with biases
+  // but in _nobias; q and k averaged into qk but in _qk_v).
+  for (const char* name : {"terraformer_lsh", "terraformer_lsh_drop", "terraformer_lsh_factored", "terraformer_purelsh",
+                           "terraformer_purelsh_qk_v", "terraformer_purelsh_nobias"}) {
     INFO(name);
     const std::string dir = kData + "/generated/" + name;
     trax::ImportOptions o;
@@ -344,7 +347,23 @@ TEST_CASE("a checkpoint that does not fit its config is named by leaf, tensor an
   CHECK_THAT(error("ConfigurableTransformerLM.attention_type = @LSHSelfAttention\nLSHSelfAttention.n_buckets = [32, 3]\n"),
              Catch::Contains("LSHSelfAttention.n_buckets = [32, 3]: is not an even int or a list of 1 to 8 even ints"));
   CHECK_THAT(error("ConfigurableTransformerLM.attention_type = @PureLSHSelfAttention\n"),
-             Catch::Contains("@PureLSHSelfAttention: PureLSHSelfAttention is not supported yet"));
+             Catch::Contains("@PureLSHSelfAttention: PureLSHSelfAttention has no projections of its own"));
+  const std::string wrapper = "ConfigurableTransformerLM.attention_type = @PureLSHSelfAttentionWrapper\n"
+                              "PureLSHSelfAttention.n_buckets = 4\n";
+  CHECK_THAT(error(wrapper), Catch::Contains("PureLSHSelfAttentionWrapper.pure_lsh_implementation = (default): terra "
+                                             "runs PureLSHSelfAttention"));
+  const std::string pure = wrapper + "PureLSHSelfAttentionWrapper.pure_lsh_implementation = @PureLSHSelfAttention\n";
+  CHECK_THAT(error(wrapper + "PureLSHSelfAttentionWrapper.pure_lsh_implementation = @MixedLSHSelfAttention\n"),
+             Catch::Contains("@MixedLSHSelfAttention: terra runs PureLSHSelfAttention (MixedLSHSelfAttention"));
+  CHECK_THAT(error(pure + "PureLSHSelfAttentionWrapper.weights_format = 'sparse'\n"),
+             Catch::Contains("PureLSHSelfAttentionWrapper.weights_format = 'sparse': terra runs the 'model' format"));
+  CHECK_THAT(error(pure + "PureLSHSelfAttentionWrapper.num_weights = 4\n"),
+             Catch::Contains("PureLSHSelfAttentionWrapper.num_weights = 4: must be 2 (qk, v) or 3 (q, k, v)"));
+  CHECK_THAT(error(pure + "PureLSHSelfAttentionWrapper.rotary_position_emb = True\n"),
+             Catch::Contains("PureLSHSelfAttentionWrapper.rotary_position_emb = True: rotary position embeddings"));
+  CHECK_THAT(error("ConfigurableTransformerLM.attention_type = @PureLSHSelfAttentionWrapper\n"
+                   "PureLSHSelfAttentionWrapper.pure_lsh_implementation = @PureLSHSelfAttention\n"),
+             Catch::Contains("PureLSHSelfAttention.n_buckets = (default): terra needs a fixed even bucket count"));
   CHECK_THAT(error("ReformerLM.d_model = 32\nReformerLM.pos_type = 'infinite'\n"),
              Catch::Contains("ReformerLM.pos_type = 'infinite'"));
   CHECK_THAT(error("TransformerLM.d_model = %missing\n"), Catch::Contains("macro %missing is never defined"));

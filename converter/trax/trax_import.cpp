@@ -232,6 +232,7 @@ Result<std::unique_ptr<Imported>> import_trax(const std::string& checkpoint, con
     if (from.empty()) return std::vector<float>(size_t(n), 0.0f);
     std::vector<float> out;
     out.reserve(size_t(n));
+    int means = 0;  // kMean leaves summed into `out` so far
     for (size_t i : from) {
       const Leaf& leaf = self->model.leaves[i];
       auto values = self->checkpoint->weights()[i].to_f32();
@@ -248,9 +249,18 @@ Result<std::unique_ptr<Imported>> import_trax(const std::string& checkpoint, con
           }
         }
         out.insert(out.end(), t.begin(), t.end());
+      } else if (leaf.op == Leaf::Op::kMean) {  // summed here, divided below
+        if (means++ == 0) {
+          out = values.value();
+        } else if (out.size() == values.value().size()) {
+          for (size_t j = 0; j < out.size(); ++j) out[j] += values.value()[j];
+        }
       } else {  // whole, a part in order, or [H, dv, d] -> [H*dv, d] (the same order)
         out.insert(out.end(), values.value().begin(), values.value().end());
       }
+    }
+    if (means > 1) {
+      for (float& x : out) x /= float(means);
     }
     if (int64_t(out.size()) != n) {
       return Status::Error(ErrorCode::kInvalidArgument, "terra tensor '" + spec.name + "' needs " + std::to_string(n) +

@@ -239,10 +239,19 @@ struct Builder {
     }
   }
 
+  // PureLSHSelfAttentionWrapper's projections in its 'model' format (pure_lsh_wrapper).
+  struct WrapperProjections {
+    bool bias = true;
+    long long num_weights = 3;  // 3: q, k, v (q and k averaged into qk); 2: qk, v
+  };
+
   // trax LSHSelfAttention (docs/lsh-attention.md): w_q [H, d, dk] (queries and keys), w_v, w_o, no
-  // biases. A model has one set of LSH settings: every LSH layer must agree with the first (the
-  // encoder's n_chunks_after is its own; the decoder's must be 0, as trax's predict mode requires).
-  AttentionType lsh_attention(const std::string& p, const std::string& reference, const Shape& s, bool causal) {
+  // biases; or, with `wrapper`, PureLSHSelfAttention (the same attention, `reference` binds its
+  // settings) between its wrapper's Dense projections. A model has one set of LSH settings: every
+  // LSH layer must agree with the first (the encoder's n_chunks_after is its own; the decoder's
+  // must be 0, as trax's predict mode requires).
+  AttentionType lsh_attention(const std::string& p, const std::string& reference, const Shape& s, bool causal,
+                              const WrapperProjections* wrapper = nullptr) {
     ModelConfig& c = m->config;
     Params lp(gin, reference);
     const GinValue* buckets = lp.raw("n_buckets");
@@ -266,7 +275,8 @@ struct Builder {
     const long long chunk = lp.integer("chunk_len", 128), hashes = lp.integer("n_hashes", 1);
     const long long before = lp.integer("n_chunks_before", 1), after = lp.integer("n_chunks_after", 0);
     const long long mem = lp.integer("predict_mem_len", 2048), drop = lp.integer("predict_drop_len", 256);
-    if (lp.boolean("bias", false)) keep(refused(lp.written("bias"), "trax's LSHSelfAttention cannot run with biases"));
+    // (PureLSHSelfAttention's own `bias` is unused: its wrapper's Dense layers hold the biases.)
+    if (!wrapper && lp.boolean("bias", false)) keep(refused(lp.written("bias"), "trax's LSHSelfAttention cannot run with biases"));
     keep(lp);
     if (!status.ok()) return AttentionType::kLSH;
     if (causal && after != 0) {
@@ -288,6 +298,12 @@ struct Builder {
       keep(refused(lp.written("n_buckets"), "factorizes differently from the model's other LSH layers; terra runs one "
                                              "set of LSH settings"));
     }
+    const bool bias = wrapper != nullptr && wrapper->bias;
+    if (first) c.lsh_bias = bias;
+    else if (c.lsh_bias != bias) {
+      keep(refused(reference, std::string(bias ? "has" : "has no") + " biases, unlike the model's other LSH layers; "
+                              "terra runs one set of LSH settings"));
+    }
     agree(&c.lsh_n_hashes, hashes, "n_hashes");
     agree(&c.lsh_n_chunks_before, before, "n_chunks_before");
     if (causal) {
@@ -297,16 +313,64 @@ struct Builder {
       c.lsh_n_chunks_after = int(after);
     }
     if (first && !causal) {  // the decoder's memory, from the unscoped binding
-      Params dp(gin, "LSHSelfAttention");
+      Params dp(gin, short_name(reference));
       c.lsh_predict_mem_len = int(dp.integer("predict_mem_len", 2048));
       c.lsh_predict_drop_len = int(dp.integer("predict_drop_len", 256));
       keep(dp);
     }
-    e.leaf(p + ".qk.kernel", {s.heads, s.d, s.dk}, Op::kHeadsIn);
-    e.leaf(p + ".v.kernel", {s.heads, s.d, s.dv}, Op::kHeadsIn);
-    e.leaf(p + ".o.kernel", {s.heads, s.dv, s.d}, Op::kHeadsOut);
+    if (wrapper == nullptr) {
+      e.leaf(p + ".qk.kernel", {s.heads, s.d, s.dk}, Op::kHeadsIn);
+      e.leaf(p + ".v.kernel", {s.heads, s.d, s.dv}, Op::kHeadsIn);
+      e.leaf(p + ".o.kernel", {s.heads, s.dv, s.d}, Op::kHeadsOut);
+    } else {  // Dense layers [d, H*dk] (the wrapper checked H*dk == d), in the wrapper's order
+      auto dense = [&](const std::string& name, Op op) {
+        e.leaf(p + name + ".kernel", {s.d, s.d}, op);
+        if (bias) e.leaf(p + name + ".bias", {s.d}, op);
+      };
+      dense(".qk", wrapper->num_weights == 3 ? Op::kMean : Op::kWhole);
+      if (wrapper->num_weights == 3) dense(".qk", Op::kMean);  // k
+      dense(".v", Op::kWhole);
+      dense(".o", Op::kWhole);
+    }
     m->lsh.push_back({p, !causal, s.heads, s.dk, hashes * buckets_of.lsh_rotation_half()});
     return AttentionType::kLSH;
+  }
+
+  // trax PureLSHSelfAttentionWrapper (efficient_attention.py): projections (_ProjectAndSplitHeads),
+  // its pure_lsh_implementation on the heads, MergeHeads, an output Dense. In the 'model' weights
+  // format the projections are Dense layers n_heads * d_qk wide: q, k and v, with q and k
+  // averaged into the shared qk (num_weights 3), or qk and v (2). The average of two Dense layers
+  // is one Dense layer whose kernel and bias are the averages: terra stores that.
+  AttentionType pure_lsh_wrapper(const std::string& p, const std::string& reference, const std::string& binding,
+                                 const Shape& s, bool causal) {
+    Params wp(gin, reference);
+    const std::vector<std::string> impl = wp.references("pure_lsh_implementation", "");
+    WrapperProjections proj;
+    proj.bias = wp.boolean("bias", true);
+    proj.num_weights = wp.integer("num_weights", 3);
+    const std::string format = wp.text("weights_format", "model");
+    const bool rotary = wp.boolean("rotary_position_emb", false);
+    keep(wp);
+    if (!status.ok()) return AttentionType::kLSH;
+    if (impl.size() != 1 || short_name(impl[0]) != "PureLSHSelfAttention") {
+      keep(refused(wp.written("pure_lsh_implementation"),
+                   "terra runs PureLSHSelfAttention (MixedLSHSelfAttention switches to dense attention below "
+                   "std_length)"));
+    } else if (format != "model") {
+      keep(refused(wp.written("weights_format"), "terra runs the 'model' format (Dense projections); 'sparse' "
+                                                 "(FactoredDense and LocallyConvDense) is not supported yet"));
+    } else if (proj.num_weights != 2 && proj.num_weights != 3) {
+      keep(refused(wp.written("num_weights"), "must be 2 (qk, v) or 3 (q, k, v)"));
+    } else if (rotary) {
+      keep(refused(wp.written("rotary_position_emb"), "rotary position embeddings are not supported"));
+    } else if (s.heads * s.dk != s.d || s.dv != s.dk) {
+      keep(refused(binding + " = @" + reference,
+                   "the wrapper's projections are n_heads * d_qk = " + std::to_string(s.heads * s.dk) +
+                       " wide, values included (d_v " + std::to_string(s.dv) + "); terra needs d_model " +
+                       std::to_string(s.d) + " and d_v = d_qk"));
+    }
+    if (!status.ok()) return AttentionType::kLSH;
+    return lsh_attention(p, impl[0], s, causal, &proj);
   }
 
   // One attention layer's leaves; returns terra's type. `causal`: decoder.
@@ -385,11 +449,15 @@ struct Builder {
       return AttentionType::kMultConv;
     }
     if (type == "LSHSelfAttention") return lsh_attention(p, reference, s, causal);
-    if (type == "PureLSHSelfAttention" || type == "PureLSHSelfAttentionWrapper") {
-      keep(refused(binding + " = @" + reference, "PureLSHSelfAttention is not supported yet (LSHSelfAttention is)"));
+    if (type == "PureLSHSelfAttentionWrapper") return pure_lsh_wrapper(p, reference, binding, s, causal);
+    if (type == "PureLSHSelfAttention") {
+      keep(refused(binding + " = @" + reference,
+                   "PureLSHSelfAttention has no projections of its own: bind PureLSHSelfAttentionWrapper, with "
+                   "pure_lsh_implementation = @PureLSHSelfAttention"));
     } else {
       keep(refused(binding + " = @" + reference,
-                   "terra runs CausalAttention, Attention, SelfAttention and MultiplicativeConvCausalAttention"));
+                   "terra runs CausalAttention, Attention, SelfAttention, MultiplicativeConvCausalAttention, "
+                   "LSHSelfAttention and PureLSHSelfAttentionWrapper"));
     }
     return AttentionType::kDense;
   }

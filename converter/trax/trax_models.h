@@ -23,6 +23,8 @@ struct Leaf {
     kHeadsIn,    // SelfAttention w_q / w_k / w_v [H, d, dh] -> Dense kernel [d, H*dh]
     kHeadsOut,   // SelfAttention w_o [H, dv, d] -> Dense kernel [H*dv, d]
     kIgnore,     // not used by terra (the bias of a LayerNorm with center=False)
+    kMean,       // one of the leaves whose elementwise mean is the tensor (PureLSHSelfAttentionWrapper's
+                 // q and k Dense layers: trax averages their outputs into the shared qk)
   };
   std::string tensor;
   std::vector<int64_t> shape;  // trax's

@@ -50,6 +50,7 @@ def _config(c, tok):
         'lsh_chunk_len': c.LshChunkLen(), 'lsh_n_buckets': c.LshNBuckets(), 'lsh_n_hashes': c.LshNHashes(),
         'lsh_n_chunks_before': c.LshNChunksBefore(), 'lsh_n_chunks_after': c.LshNChunksAfter(),
         'lsh_predict_mem_len': c.LshPredictMemLen(), 'lsh_predict_drop_len': c.LshPredictDropLen(),
+        'lsh_bias': bool(c.LshBias()),
     }
     if c.LshBucketFactorsLength():  # trax's factorized n_buckets list
         cfg['lsh_n_buckets'] = [c.LshBucketFactors(i) for i in range(c.LshBucketFactorsLength())]

@@ -49,6 +49,7 @@ DEFAULTS = {
     # LSH attention (lsh_attention.py): trax LSHSelfAttention's settings
     'lsh_chunk_len': 0, 'lsh_n_buckets': 0, 'lsh_n_hashes': 0, 'lsh_n_chunks_before': 0,
     'lsh_n_chunks_after': 0, 'lsh_predict_mem_len': 0, 'lsh_predict_drop_len': 0,
+    'lsh_bias': False,  # biases on qk, v and o (trax PureLSHSelfAttentionWrapper's Dense layers)
     'tokenizer': {'type': 'byte'},
     'name': None, 'source': None, 'license': None,
 }
@@ -215,7 +216,8 @@ class DenseAttention(nn.Module):
 
 class LSHAttention(nn.Module):
     """The F of an LSH attention half-residual: LayerNorm, then trax LSHSelfAttention
-    (lsh_attention.py): shared query/key qk, values v, output o, no biases; per head, fixed random
+    (lsh_attention.py): shared query/key qk, values v, output o, no biases (with lsh_bias, biases:
+    trax PureLSHSelfAttentionWrapper, whose q and k Dense layers average into qk); per head, fixed random
     rotations [dk, n_hashes * rot / 2] (rot: n_buckets, or the sum of its factors when trax's
     n_buckets is a list; trax draws them from the head's state key; a model
     file stores them). The encoder's (causal False) sees the whole input, with d_qk = d_v =
@@ -235,7 +237,8 @@ class LSHAttention(nn.Module):
         self.lsh['factors'] = lsh_factors(self.lsh['n_buckets'])
         self.lsh['n_buckets'] = math.prod(self.lsh['factors'])
         self.norm = LayerNorm(d, cfg['center_layernorm'], cfg['layernorm_eps'])
-        self.qk, self.v, self.o = Matrix(d, H * dk), Matrix(d, H * dv), Matrix(H * dv, d)
+        proj = Dense if cfg['lsh_bias'] else Matrix
+        self.qk, self.v, self.o = proj(d, H * dk), proj(d, H * dv), proj(H * dv, d)
         self.rotations = _param(H, dk, self.lsh['n_hashes'] * sum(self.lsh['factors']) // 2)
 
     # True: both the encoder's and the decoder's layers run the vectorized full pass (training:
@@ -244,7 +247,7 @@ class LSHAttention(nn.Module):
 
     def forward(self, x):
         x = self.norm(x)
-        qk, v = x @ self.qk.kernel, x @ self.v.kernel
+        qk, v = self.qk(x), self.v(x)
         H = self.n_heads
         dk, dv = qk.shape[-1] // H, v.shape[-1] // H
         if LSHAttention.training_pass:
@@ -254,13 +257,13 @@ class LSHAttention(nn.Module):
             pad = lambda y: torch.cat([y, y.new_zeros(*y.shape[:-2], L - n, y.shape[-1])], -2) \
                 .reshape(B, L, H, -1).transpose(0, 1).reshape(L, B * H, -1)
             out = lsh_attention.train_pass(pad(qk), pad(v), self.rotations.repeat(B, 1, 1), self.lsh, self.causal, n)
-            return out.reshape(n, B, H * dv).transpose(0, 1).reshape(*x.shape[:-1], H * dv) @ self.o.kernel
+            return self.o(out.reshape(n, B, H * dv).transpose(0, 1).reshape(*x.shape[:-1], H * dv))
         heads = []
         for h in range(H):
             args = (qk[:, h * dk:(h + 1) * dk], v[:, h * dv:(h + 1) * dv], self.rotations[h], self.lsh)
             heads.append(lsh_attention.decoder_head(*args, self.first_call) if self.causal
                          else lsh_attention.encoder_head(*args))
-        return torch.cat(heads, -1) @ self.o.kernel
+        return self.o(torch.cat(heads, -1))
 
 
 class LocallyConvDense(nn.Module):
@@ -487,6 +490,9 @@ class Matrix(nn.Module):
     def __init__(self, d_in, d_out):
         super().__init__()
         self.kernel = _param(d_in, d_out)
+
+    def forward(self, x):
+        return x @ self.kernel
 
 
 class LearnedPositions(nn.Module):

@@ -142,8 +142,8 @@ void LshAttentionLayer::tokens(const float* x, int n, int pos0, float* out, cons
   for (int t = 0; t < n; ++t) {
     layer_norm(x + t * d, w_.norm.scale, w_.norm.bias, c_.layernorm_eps, size_t(d), s_.normed + t * d);
   }
-  matmul_tokens(w_.q.w, s_.normed, n, nullptr, s_.lsh.qk, s_.mm, pool);
-  matmul_tokens(w_.v.w, s_.normed, n, nullptr, s_.lsh.v, s_.mm, pool);
+  matmul_tokens(w_.q.w, s_.normed, n, w_.q.bias, s_.lsh.qk, s_.mm, pool);
+  matmul_tokens(w_.v.w, s_.normed, n, w_.v.bias, s_.lsh.v, s_.mm, pool);
   if (decoder_) {
     first_call(n, out, pool);
   } else {
@@ -158,7 +158,7 @@ void LshAttentionLayer::encode(int n, float* out, const ThreadPool& pool) {
               lsh_.n_buckets, s_.normed + h * lsh_.dv, vw};
     lsh_pass_head(lsh_, p, s_.lsh.pass, pool);
   }
-  matmul_tokens(w_.o.w, s_.normed, n, nullptr, out, s_.mm, pool);
+  matmul_tokens(w_.o.w, s_.normed, n, w_.o.bias, out, s_.mm, pool);
 }
 
 void LshAttentionLayer::first_call(int n, float* out, const ThreadPool& pool) {
@@ -187,7 +187,7 @@ void LshAttentionLayer::first_call(int n, float* out, const ThreadPool& pool) {
   std::copy(s_.lsh.v + int64_t(n - keep) * vw, s_.lsh.v + int64_t(n) * vw, values_);
   counters_[0] = keep;
   counters_[1] = n;
-  matmul_tokens(w_.o.w, s_.normed, n, nullptr, out, s_.mm, pool);
+  matmul_tokens(w_.o.w, s_.normed, n, w_.o.bias, out, s_.mm, pool);
 }
 
 namespace {
@@ -242,7 +242,7 @@ void LshAttentionLayer::step(const float* x, int pos, float* out, const ThreadPo
   float* qk = s_.lsh.qk;
   // Float activations for the query/key, as for the sparse FF's controller: the bucket argmax
   // turns a small change into other keys.
-  matvec(w_.q.w, s_.normed, nullptr, qk, pool, /*exact=*/true);
+  matvec(w_.q.w, s_.normed, w_.q.bias, qk, pool, /*exact=*/true);
   int mem_end = counters_[0];
   const int buckets_idx = counters_[1];
   if (mem_end + 1 > mem) {  // full: drop the oldest drop_len rows (trax _use_predict_mem)
@@ -253,7 +253,7 @@ void LshAttentionLayer::step(const float* x, int pos, float* out, const ThreadPo
     mem_end -= drop;
   }
   const int q_start = mem_end;
-  matvec(w_.v.w, s_.normed, nullptr, values_ + q_start * vw, pool);
+  matvec(w_.v.w, s_.normed, w_.v.bias, values_ + q_start * vw, pool);
   for (int h = 0; h < lsh_.heads; ++h) lsh_key(qk + h * lsh_.dk, lsh_.dk, keys_ + q_start * kw + h * lsh_.dk);
   // trax roll_buckets: the stored buckets shift with the memory, by at most drop_len.
   const int shift = buckets_idx > q_start ? std::min(buckets_idx - q_start, drop) : 0;
@@ -263,7 +263,7 @@ void LshAttentionLayer::step(const float* x, int pos, float* out, const ThreadPo
   pool.parallel_for(job.parts, 1, lsh_step_part, &job);
   counters_[0] = mem_end + 1;
   counters_[1] = q_start + 1;
-  matvec(w_.o.w, s_.context, nullptr, out, pool);
+  matvec(w_.o.w, s_.context, w_.o.bias, out, pool);
 }
 
 }  // namespace terra

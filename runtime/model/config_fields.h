@@ -45,6 +45,8 @@
   X(int, lsh_n_chunks_after, 0, INT)                                                                 \
   X(int, lsh_predict_mem_len, 0, INT)                                                                \
   X(int, lsh_predict_drop_len, 0, INT)                                                               \
+  /* biases on LSH attention's qk, v and o (trax PureLSHSelfAttentionWrapper's Dense layers) */       \
+  X(bool, lsh_bias, false, BOOL)                                                                     \
   /* trax options recorded so the format need not change when the runtime learns them; values */    \
   /* other than the defaults are refused by check_supported() with the option's name */              \
   X(int, d_attention_key, 0, INT) /* per head; 0 = d_model / n_heads */                              \

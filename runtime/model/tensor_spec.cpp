@@ -85,13 +85,17 @@ void positions(Walk& b, const ModelConfig& c, const std::string& p, PositionWeig
 }
 
 // trax LSHSelfAttention: w_q (shared by queries and keys), w_v, w_o without biases, and the
-// fixed random rotations of each head.
+// fixed random rotations of each head. With lsh_bias (trax PureLSHSelfAttentionWrapper's Dense
+// layers), qk, v and o have biases.
 void lsh_attention(Walk& b, const ModelConfig& c, const std::string& p, bool decoder, AttentionWeights* w) {
   const LshDims dims = lsh_dims(c, decoder);
   const int64_t d = c.d_model, H = c.n_heads, hk = H * dims.dk, hv = H * dims.dv;
   b.kernel(p + ".qk.kernel", d, {hk}, &w->q.w);
+  if (c.lsh_bias) b.vec(p + ".qk.bias", hk, &w->q.bias);
   b.kernel(p + ".v.kernel", d, {hv}, &w->v.w);
+  if (c.lsh_bias) b.vec(p + ".v.bias", hv, &w->v.bias);
   b.kernel(p + ".o.kernel", hv, {d}, &w->o.w);
+  if (c.lsh_bias) b.vec(p + ".o.bias", d, &w->o.bias);
   b.values(p + ".rotations", {H, dims.dk, int64_t(c.lsh_n_hashes) * c.lsh_rotation_half()}, &w->rotations);
 }
 

@@ -44,7 +44,7 @@ struct AttentionWeights {
   DenseWeights q, k, v, o;  // dense: all four; mult_conv with S = 1: q, k, v
   FactoredDenseWeights mult;  // mult_conv
   ConvWeights conv_q, conv_k, conv_v;  // mult_conv with S > 1
-  // lsh: q is the shared query/key projection, v and o as dense; no biases. rotations: per head
+  // lsh: q is the shared query/key projection, v and o as dense; biases only with lsh_bias. rotations: per head
   // [dk, n_hashes * rot/2] (trax's [d, n_hashes, rot/2], flat; rot = n_buckets or the sum of its factors), always f32.
   const float* rotations = nullptr;
 };

@@ -43,13 +43,14 @@ CASES = {}
 
 
 def case(name, model, vocab, bindings, kind="lm", seq_len=12, input_len=0, greedy=8, layouts=(), lsh=False,
-         predict_len=40):
+         predict_len=40, bias_noise=False):
   """layouts: older on-disk layouts to write too: 'old' (flat_weights inside the pickle), 'old_bf16'
   (its bfloat16 form: (uint16 array, 'bfloat16') pairs), 'bf16' (Loop's layout, bfloat16 as uint16).
   lsh: write the LSH cases' predict-mode outputs (lsh_outputs) instead of the eval-mode ones;
-  predict_len: their teacher-forced sequence's length."""
+  predict_len: their teacher-forced sequence's length; bias_noise: see PURE_LSH_BINDINGS."""
   CASES[name] = dict(model=model, vocab=vocab, bindings=bindings, kind=kind, seq_len=seq_len,
-                     input_len=input_len, greedy=greedy, layouts=layouts, lsh=lsh, predict_len=predict_len)
+                     input_len=input_len, greedy=greedy, layouts=layouts, lsh=lsh, predict_len=predict_len,
+                     bias_noise=bias_noise)
 
 
 case("transformer_lm", "TransformerLM", 32, """
@@ -236,6 +237,60 @@ case("terraformer_lsh_factored", "ConfigurableTerraformer", 16,
      kind="encdec", input_len=8, greedy=30, lsh=True)
 
 
+# PureLSHSelfAttention behind its wrapper (efficient_attention.py PureLSHSelfAttentionWrapper), bound
+# as trax's scientific_papers_terraformer_pretrained.gin and terraformer_purelsh_copy.gin bind it:
+# the wrapper's projections in 'model' format (Dense layers: q, k and v averaged into qk when
+# num_weights is 3; qk and v when 2; an output Dense), with or without biases. bias_noise: the
+# wrapper's biases get N(0, 0.5) noise after the training step (trax starts them at ~1e-6), so that
+# the outputs depend on them.
+PURE_LSH_BINDINGS = """
+ConfigurableTerraformer.input_vocab_size = {vocab}
+ConfigurableTerraformer.d_model = 32
+ConfigurableTerraformer.d_ff = 64
+ConfigurableTerraformer.n_encoder_layers = 1
+ConfigurableTerraformer.n_decoder_layers = 2
+ConfigurableTerraformer.n_heads = 2
+ConfigurableTerraformer.max_len = 64
+ConfigurableTerraformer.dropout = 0.0
+ConfigurableTerraformer.ff_dropout = 0.0
+ConfigurableTerraformer.n_decoder_attention_layers = 1
+ConfigurableTerraformer.pos_type = 'fixed-base'
+ConfigurableTerraformer.encoder_attention_type = @ref2_encoder/PureLSHSelfAttentionWrapper
+ConfigurableTerraformer.encoder_decoder_attention_type = @PureLSHSelfAttentionWrapper
+PureLSHSelfAttentionWrapper.pure_lsh_implementation = @PureLSHSelfAttention
+ref2_encoder/PureLSHSelfAttentionWrapper.pure_lsh_implementation = @ref2_encoder/PureLSHSelfAttention
+PureLSHSelfAttentionWrapper.num_weights = {num_weights}
+PureLSHSelfAttentionWrapper.bias = {bias}
+PureLSHSelfAttention.chunk_len = {chunk_len}
+PureLSHSelfAttention.n_buckets = {n_buckets}
+PureLSHSelfAttention.n_hashes = {n_hashes}
+PureLSHSelfAttention.n_chunks_before = 1
+PureLSHSelfAttention.n_chunks_after = 0
+PureLSHSelfAttention.predict_mem_len = {mem}
+PureLSHSelfAttention.predict_drop_len = {drop}
+ref2_encoder/PureLSHSelfAttention.n_chunks_after = 1
+"""
+
+# The default wrapper (q, k, v and output Dense layers with biases), two hash rounds; the memory
+# of 16 is passed twice by the 40 steps.
+case("terraformer_purelsh", "ConfigurableTerraformer", 32,
+     PURE_LSH_BINDINGS.format(vocab=32, num_weights=3, bias=True, chunk_len=4, n_buckets=4, n_hashes=2, mem=16,
+                              drop=16),
+     kind="encdec", input_len=8, greedy=30, lsh=True, bias_noise=True)
+
+# Two projections (qk and v) with biases, factorized buckets (4 x 6), a memory of 12 dropping 4.
+case("terraformer_purelsh_qk_v", "ConfigurableTerraformer", 16,
+     PURE_LSH_BINDINGS.format(vocab=16, num_weights=2, bias=True, chunk_len=4, n_buckets=[4, 6], n_hashes=1, mem=12,
+                              drop=4),
+     kind="encdec", input_len=8, greedy=30, lsh=True, bias_noise=True)
+
+# No biases, one round of 6 buckets in chunks of 3, a memory of 12 dropping 4.
+case("terraformer_purelsh_nobias", "ConfigurableTerraformer", 16,
+     PURE_LSH_BINDINGS.format(vocab=16, num_weights=3, bias=False, chunk_len=3, n_buckets=6, n_hashes=1, mem=12,
+                              drop=4),
+     kind="encdec", input_len=6, greedy=30, lsh=True)
+
+
 def out_vocab(c):
   for line in c["bindings"].splitlines():
     if "output_vocab_size" in line:
@@ -273,6 +328,16 @@ def train_one_step(c, out):
   task = training.TrainTask(batches(), loss, trax.optimizers.SGD(1e-3))
   loop = training.Loop(model, [task], output_dir=out, random_seed=1)
   loop.run(1)
+  if c["bias_noise"]:
+    noise = np.random.RandomState(5)
+    def perturb(layer, inside):
+      inside = inside or isinstance(layer, efficient_attention.PureLSHSelfAttentionWrapper)
+      if inside and type(layer).__name__ == "Dense" and len(layer.weights) == 2:
+        kernel, bias = layer.weights
+        layer.weights = (kernel, bias + noise.normal(0.0, 0.5, np.shape(bias)).astype(np.float32))
+      for sub in layer.sublayers:
+        perturb(sub, inside)
+    perturb(loop.model, False)
   loop.save_checkpoint("model")
   loop._save_gin(None)  # pylint: disable=protected-access  (what Loop does at its first log)
   return loop
@@ -285,12 +350,15 @@ def log_softmax(x):
 
 # ---- LSH cases -----------------------------------------------------------------------------------
 
+LSH_CLASSES = (efficient_attention.LSHSelfAttention, efficient_attention.PureLSHSelfAttention)
+
+
 def lsh_layers(model):
   """[(name, layer)] for the LSHSelfAttention layers of a ConfigurableTerraformer, in model order:
   the encoder's (bidirectional) as encoder.layers.i, the decoder's (causal) as decoder.layers.i."""
   found = []
   def walk(layer):
-    if isinstance(layer, efficient_attention.LSHSelfAttention):
+    if isinstance(layer, LSH_CLASSES):
       found.append(layer)
     for sub in layer.sublayers:
       walk(sub)
@@ -332,7 +400,7 @@ def lsh_rotations(layer, keys):
 
 
 class CaptureRotations:
-  """While active, records every rotation tensor hash_vecs draws inside LSHSelfAttention.hash_vectors,
+  """While active, records every rotation tensor hash_vecs draws inside the hash_vectors of LSH_CLASSES,
   with the key it was drawn from and the layer's name (through jax.debug.callback, so also inside
   trax's jit and fori_loop): [(name, key, rotations [d, n_hashes, rot/2])]."""
 
@@ -341,29 +409,33 @@ class CaptureRotations:
     self.seen = []
 
   def __enter__(self):
-    cls = efficient_attention.LSHSelfAttention
     rnd = efficient_attention.fastmath.random
-    self._hash_vectors, self._normal = cls.hash_vectors, rnd.normal
+    self._originals = [(cls, cls.hash_vectors) for cls in LSH_CLASSES]
+    self._normal = rnd.normal
     current = [None]
-    def hash_vectors(layer, vecs, rng, mask=None):
-      current[0] = self.names[id(layer)]
-      try:
-        return self._hash_vectors(layer, vecs, rng, mask)
-      finally:
-        current[0] = None
+    def wrap(original):
+      def hash_vectors(layer, vecs, rng, mask=None):
+        current[0] = self.names[id(layer)]
+        try:
+          return original(layer, vecs, rng, mask)
+        finally:
+          current[0] = None
+      return hash_vectors
     def normal(rng, shape, *args, **kwargs):
       out = self._normal(rng, shape, *args, **kwargs)
       if current[0] is not None:
         name = current[0]
         jax.debug.callback(lambda k, r: self.seen.append((name, np.asarray(k), np.asarray(r))), rng, out)
       return out
-    cls.hash_vectors = hash_vectors
+    for cls, original in self._originals:
+      cls.hash_vectors = wrap(original)
     rnd.normal = normal  # an instance attribute over RandomBackend.normal
     return self
 
   def __exit__(self, *exc):
     jax.effects_barrier()
-    efficient_attention.LSHSelfAttention.hash_vectors = self._hash_vectors
+    for cls, original in self._originals:
+      cls.hash_vectors = original
     del efficient_attention.fastmath.random.normal
 
 
