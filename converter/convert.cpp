@@ -7,7 +7,7 @@
 
 #include "core/quant.h"
 #include "model_writer.h"
-#include "trax/jax_random.h"
+#include "core/jax_random.h"
 #include "tokenizer/tokenizer.h"
 
 namespace terra {
@@ -156,18 +156,19 @@ TensorSource random_source(const ModelConfig& config, uint64_t seed) {
   auto rng = std::make_shared<FastNormal>(FastNormal{seed * 0x2545F4914F6CDD1Dull + 1});
   return [rng, config, seed](const TensorSpec& spec) -> Result<std::vector<float>> {
     const std::string& n = spec.name;
-    if (ends_with(n, ".rotations")) {
+    if (ends_with(n, ".rotations") || ends_with(n, ".hash_keys")) {
       // LSH rotations drawn as trax draws them, jax.random.normal from a key per head: a layer's
-      // heads split fold_in(PRNGKey(seed), FNV-1a of the tensor's name).
+      // heads split fold_in(PRNGKey(seed), FNV-1a of the tensor's name). With a derived bucket
+      // count the file keeps the keys themselves (the runtime draws per call).
       uint32_t name_hash = 2166136261u;
       for (unsigned char ch : n) name_hash = (name_hash ^ ch) * 16777619u;
       const jax::Key layer = jax::fold_in(jax::prng_key(int64_t(uint32_t(seed))), name_hash);
       const size_t heads = size_t(spec.source_shape[0]), per_head = size_t(elements(spec.source_shape)) / heads;
-      std::vector<float> v;
-      v.reserve(heads * per_head);
-      for (const jax::Key& head : jax::split(layer, heads)) {
-        const std::vector<float> r = jax::normal(head, per_head);
-        v.insert(v.end(), r.begin(), r.end());
+      std::vector<float> v(heads * per_head);
+      const std::vector<jax::Key> keys = jax::split(layer, heads);
+      for (size_t h = 0; h < heads; ++h) {
+        if (ends_with(n, ".hash_keys")) jax::key_to_halves(keys[h], &v[h * per_head]);
+        else jax::normal_into(keys[h], per_head, &v[h * per_head]);
       }
       return v;
     }

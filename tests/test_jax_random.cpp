@@ -1,11 +1,12 @@
-// converter/trax/jax_random against values JAX published, not values this code produced:
+// core/jax_random against values JAX published, not values this code produced:
 // Random123's Threefry-2x32 known answers and JAX's own expected outputs, with where each comes from
 // (docs/lsh-attention-notes.md, "Known-answer values", gives the file and line of each).
 #include <catch2/catch.hpp>
 
 #include <cmath>
+#include <vector>
 
-#include "trax/jax_random.h"
+#include "core/jax_random.h"
 
 using namespace terra::jax;
 
@@ -81,4 +82,18 @@ TEST_CASE("erfinv is odd, zero at zero and infinite at one", "[jax]") {
   CHECK(erfinv(-1.0f) < 0);
   // erf(erfinv(x)) = x within float rounding over the range the normal samples use.
   for (float x = -0.999f; x < 1.0f; x += 0.0371f) CHECK(std::fabs(std::erf(double(erfinv(x))) - x) <= 2e-6);
+}
+
+TEST_CASE("normal_into gives normal's values; keys survive their f32 halves", "[jax]") {
+  const Key key = split(prng_key(7), 3)[2];
+  for (size_t n : {size_t(1), size_t(2), size_t(7), size_t(64)}) {
+    std::vector<float> into(n, -99.0f);
+    normal_into(key, n, into.data());
+    CHECK(into == normal(key, n));
+  }
+  for (const Key& k : {Key{0u, 0u}, Key{0xFFFFFFFFu, 0x12345678u}, key}) {
+    float halves[4];
+    key_to_halves(k, halves);
+    CHECK(key_from_halves(halves) == k);
+  }
 }

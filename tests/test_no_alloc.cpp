@@ -150,6 +150,40 @@ TEST_CASE("encode and decoding with every sparse option allocate nothing", "[all
   std::remove(path.c_str());
 }
 
+TEST_CASE("LSH encoding and decoding allocate nothing, with fixed or derived bucket counts", "[alloc]") {
+  ModelConfig c = test::tiny_config(true);
+  c.n_encoder_layers = 1;
+  c.encoder_attention_type = AttentionType::kLSH;
+  c.decoder_attention_types = {AttentionType::kLSH, AttentionType::kDense};
+  c.lsh_chunk_len = 2;
+  c.lsh_n_hashes = 2;
+  c.lsh_n_chunks_before = 1;
+  c.lsh_n_chunks_after = 1;
+  c.lsh_predict_mem_len = 12;  // rolled by 4 while decoding
+  c.lsh_predict_drop_len = 4;
+  c.lsh_bias = true;
+  c.lsh_n_buckets = GENERATE(4, 0);  // 0: derived from each call's length, rotations drawn per call
+  const int threads = GENERATE(1, 2);
+  const std::string path = test::temp_path("alloc-lsh.terra");
+  REQUIRE(test::write_random_model(path, c).ok());
+  auto model = Model::load(path);
+  INFO(model.status().message());
+  REQUIRE(model.ok());
+  auto session = Session::create(*model.value(), {40, threads, 10});
+  REQUIRE(session.ok());
+  Session& s = *session.value();
+  const int input[] = {72, 101, 108, 108, 111, 33, 32, 119, 111, 114};
+  const int prompt[] = {0, 72, 101, 108, 108, 111};
+  const long before = g_allocations.load();
+  for (int round = 0; round < 2; ++round) {
+    REQUIRE(s.encode(input, 10).ok());
+    REQUIRE(s.prefill(prompt, 6).ok());
+    for (int i = 0; i < 20; ++i) REQUIRE(s.step(72 + i).ok());
+  }
+  CHECK(g_allocations.load() - before == 0);
+  std::remove(path.c_str());
+}
+
 namespace {
 struct TokenAllocations {
   long at[64] = {};

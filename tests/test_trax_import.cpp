@@ -18,6 +18,8 @@
 #include "decoder/session.h"
 #include "model_factory.h"
 #include "test_util.h"
+#include "core/jax_random.h"
+#include "layers/attention_lsh.h"
 #include "trax/trax_import.h"
 
 using namespace terra;
@@ -39,6 +41,12 @@ struct Npy {
   std::vector<int> ints() const {
     REQUIRE(record.dtype == "<i4");
     std::vector<int> v(record.bytes / 4);
+    std::memcpy(v.data(), record.data, record.bytes);
+    return v;
+  }
+  std::vector<uint32_t> words() const {
+    REQUIRE(record.dtype == "<u4");
+    std::vector<uint32_t> v(record.bytes / 4);
     std::memcpy(v.data(), record.data, record.bytes);
     return v;
   }
@@ -197,8 +205,11 @@ TEST_CASE("LSH checkpoints: trax's rotations from its keys, predict-mode log-pro
   // memory; the rotations trax drew, captured while it ran; the keys of that model's state.
   // terraformer_purelsh*: PureLSHSelfAttention inside its wrapper (Dense projections, with biases
   // but in _nobias; q and k averaged into qk but in _qk_v).
+  // *_derived: trax's default bucket count, derived from each call's length (the rotations are
+  // drawn per call from the keys the file keeps).
   for (const char* name : {"terraformer_lsh", "terraformer_lsh_drop", "terraformer_lsh_factored", "terraformer_purelsh",
-                           "terraformer_purelsh_qk_v", "terraformer_purelsh_nobias"}) {
+                           "terraformer_purelsh_qk_v", "terraformer_purelsh_nobias", "terraformer_lsh_derived",
+                           "terraformer_purelsh_derived"}) {
     INFO(name);
     const std::string dir = kData + "/generated/" + name;
     trax::ImportOptions o;
@@ -211,9 +222,21 @@ TEST_CASE("LSH checkpoints: trax's rotations from its keys, predict-mode log-pro
     // for a few values (6 of the 672 here) up to 3 units in the last place away: XLA's CPU log
     // (inside jax.random.normal's erfinv) is its own polynomial, not libm's.
     int off = 0;
-    std::vector<std::pair<std::string, const float*>> layers{{"encoder.layers.0", model->weights().encoder[0].attention[0].rotations}};
-    for (int L = 0; L < c.n_decoder_layers; ++L) {
-      layers.push_back({"decoder.layers." + std::to_string(L), model->weights().decoder[size_t(L)].attention[0].rotations});
+    std::vector<const AttentionWeights*> attention{&model->weights().encoder[0].attention[0]};
+    for (int L = 0; L < c.n_decoder_layers; ++L) attention.push_back(&model->weights().decoder[size_t(L)].attention[0]);
+    std::vector<std::pair<std::string, const float*>> layers;
+    for (size_t i = 0; i < attention.size(); ++i) {
+      const std::string layer = i == 0 ? "encoder.layers.0" : "decoder.layers." + std::to_string(i - 1);
+      if (c.lsh_buckets_derived()) {  // the file keeps the key each head hashes with: trax's
+        const std::vector<uint32_t> want = Npy(dir + "/lsh_hash_keys/" + layer + ".attn.0.npy").words();
+        REQUIRE(want.size() == size_t(2 * c.n_heads));
+        for (int h = 0; h < c.n_heads; ++h) {
+          INFO(layer << " head " << h);
+          CHECK(jax::key_from_halves(attention[i]->hash_keys + 4 * h) == jax::Key{want[size_t(2 * h)], want[size_t(2 * h + 1)]});
+        }
+        continue;
+      }
+      layers.push_back({layer, attention[i]->rotations});
     }
     for (const auto& [layer, got] : layers) {
       const std::vector<float> want = Npy(dir + "/lsh_rotations/" + layer + ".attn.0.npy").floats();
@@ -255,6 +278,32 @@ TEST_CASE("LSH checkpoints: trax's rotations from its keys, predict-mode log-pro
     const std::vector<int> want_greedy = Npy(dir + "/greedy.npy").ints();
     CHECK(greedy(*s.value(), input, want_greedy.size()) == want_greedy);
   }
+}
+
+TEST_CASE("a derived LSH bucket count follows trax's hash_vectors rule", "[trax]") {
+  // efficient_attention.py hash_vectors with n_buckets None: n = 2 * max(1, rows // chunk_len);
+  // above 128, [p, 2 * (n // (2p))] with p = 2 ** ceil(log2(sqrt(n))). The values below are that
+  // formula worked by hand.
+  LshSettings s;
+  s.derived = true;
+  s.n_hashes = 2;
+  struct Want {
+    int chunk, rows, buckets, rot_half;
+    std::vector<int> factors;
+  };
+  for (const Want& w : {Want{4, 2, 2, 1, {2}}, Want{1, 2, 4, 2, {4}}, Want{4, 16, 8, 4, {8}}, Want{2, 128, 128, 64, {128}},
+                        Want{2, 130, 128, 12, {16, 8}}, Want{128, 16384, 256, 16, {16, 16}},
+                        Want{64, 8000, 224, 15, {16, 14}}, Want{1, 1000, 1920, 47, {64, 30}}}) {
+    s.chunk = w.chunk;
+    const LshSettings a = s.at_length(w.rows);
+    INFO("chunk " << w.chunk << ", rows " << w.rows);
+    CHECK(a.n_buckets == w.buckets);
+    CHECK(a.rot_half == w.rot_half);
+    CHECK(std::vector<int>(a.factors, a.factors + a.n_factors) == w.factors);
+  }
+  s.chunk = 2;  // planning: the widest count and rotation over all lengths up to 300 rows
+  CHECK(s.widest(300).n_buckets == 256);  // 256 rows: [16, 16]; 300 rows: [32, 8]
+  CHECK(s.widest(300).rot_half == 64);  // at 128 buckets; factorized counts use fewer columns
 }
 
 TEST_CASE("LSH keys: the checkpoint's own state, or a clear error", "[trax]") {
@@ -342,8 +391,6 @@ TEST_CASE("a checkpoint that does not fit its config is named by leaf, tensor an
   CHECK_THAT(error(base + "TransformerLM.d_model = 32\nTransformerLM.n_layers = 2\n"
                           "TransformerLM.ff_activation = @trax.layers.Swish\n"),
              Catch::Contains("TransformerLM.ff_activation = @trax.layers.Swish: terra runs Relu, Gelu and FastGelu"));
-  CHECK_THAT(error("ConfigurableTransformerLM.attention_type = @LSHSelfAttention\n"),
-             Catch::Contains("LSHSelfAttention.n_buckets = (default): terra needs a fixed even bucket count"));
   CHECK_THAT(error("ConfigurableTransformerLM.attention_type = @LSHSelfAttention\nLSHSelfAttention.n_buckets = [32, 3]\n"),
              Catch::Contains("LSHSelfAttention.n_buckets = [32, 3]: is not an even int or a list of 1 to 8 even ints"));
   CHECK_THAT(error("ConfigurableTransformerLM.attention_type = @PureLSHSelfAttention\n"),
@@ -361,9 +408,7 @@ TEST_CASE("a checkpoint that does not fit its config is named by leaf, tensor an
              Catch::Contains("PureLSHSelfAttentionWrapper.num_weights = 4: must be 2 (qk, v) or 3 (q, k, v)"));
   CHECK_THAT(error(pure + "PureLSHSelfAttentionWrapper.rotary_position_emb = True\n"),
              Catch::Contains("PureLSHSelfAttentionWrapper.rotary_position_emb = True: rotary position embeddings"));
-  CHECK_THAT(error("ConfigurableTransformerLM.attention_type = @PureLSHSelfAttentionWrapper\n"
-                   "PureLSHSelfAttentionWrapper.pure_lsh_implementation = @PureLSHSelfAttention\n"),
-             Catch::Contains("PureLSHSelfAttention.n_buckets = (default): terra needs a fixed even bucket count"));
+
   CHECK_THAT(error("ReformerLM.d_model = 32\nReformerLM.pos_type = 'infinite'\n"),
              Catch::Contains("ReformerLM.pos_type = 'infinite'"));
   CHECK_THAT(error("TransformerLM.d_model = %missing\n"), Catch::Contains("macro %missing is never defined"));

@@ -6,7 +6,7 @@
 
 #include "config_json.h"
 #include "platform/platform.h"
-#include "trax/jax_random.h"
+#include "core/jax_random.h"
 #include "trax/npy.h"
 
 namespace terra::trax {
@@ -126,13 +126,20 @@ Result<std::vector<std::vector<uint32_t>>> lsh_keys(const ModelDescription& mode
 }
 
 // trax's rotations of one layer, [heads, dk, columns]: normal(key, [dk, n_hashes, rot / 2])
-// per head; the encoder (eval mode) hashes with the second key of split(key).
+// per head; the encoder (eval mode) hashes with the second key of split(key). With a derived
+// count, the keys hashed with instead, [heads, 4] as 16-bit halves (the runtime draws per call).
 std::vector<float> lsh_rotations(const LshLayer& layer, const std::vector<uint32_t>& keys) {
   std::vector<float> out;
-  out.reserve(size_t(layer.heads * layer.dk * layer.columns));
+  out.reserve(size_t(layer.heads * (layer.derived ? 4 : layer.dk * layer.columns)));
   for (int64_t h = 0; h < layer.heads; ++h) {
     jax::Key key{keys[size_t(2 * h)], keys[size_t(2 * h + 1)]};
     if (layer.encoder) key = jax::split(key, 2)[1];
+    if (layer.derived) {
+      float halves[4];
+      jax::key_to_halves(key, halves);
+      out.insert(out.end(), halves, halves + 4);
+      continue;
+    }
     const std::vector<float> r = jax::normal(key, size_t(layer.dk * layer.columns));
     out.insert(out.end(), r.begin(), r.end());
   }
@@ -208,8 +215,9 @@ Result<std::unique_ptr<Imported>> import_trax(const std::string& checkpoint, con
     TERRA_ASSIGN_OR_RETURN(auto keys, lsh_keys(imported->model, c, options.lsh_keys));
     for (size_t i = 0; i < keys.size(); ++i) {
       const LshLayer& layer = imported->model.lsh[i];
-      rotations[layer.prefix + ".rotations"] = lsh_rotations(layer, keys[i]);
-      parts[layer.prefix + ".rotations"];
+      const std::string tensor = layer.prefix + (layer.derived ? ".hash_keys" : ".rotations");
+      rotations[tensor] = lsh_rotations(layer, keys[i]);
+      parts[tensor];
     }
     imported->model.notes.push_back(
         "LSH rotations computed with JAX's normal from " +

@@ -257,8 +257,7 @@ struct Builder {
     const GinValue* buckets = lp.raw("n_buckets");
     ModelConfig buckets_of;  // this layer's n_buckets (set_lsh_buckets), compared with the model's
     if (buckets == nullptr || buckets->kind == GinValue::Kind::kNone) {
-      keep(refused(lp.written("n_buckets"), "terra needs a fixed even bucket count (trax's default derives it from "
-                                             "the length of each call)"));
+      buckets_of.lsh_n_buckets = 0;  // trax's default: derived from each call's length
     } else if (buckets->kind == GinValue::Kind::kInt) {
       set_lsh_buckets(buckets_of, {int(std::min<long long>(buckets->integer, 1 << 20))});
     } else if ((buckets->kind == GinValue::Kind::kList || buckets->kind == GinValue::Kind::kTuple) &&
@@ -332,7 +331,7 @@ struct Builder {
       dense(".v", Op::kWhole);
       dense(".o", Op::kWhole);
     }
-    m->lsh.push_back({p, !causal, s.heads, s.dk, hashes * buckets_of.lsh_rotation_half()});
+    m->lsh.push_back({p, !causal, s.heads, s.dk, hashes * buckets_of.lsh_rotation_half(), buckets_of.lsh_buckets_derived()});
     return AttentionType::kLSH;
   }
 

@@ -37,6 +37,9 @@ struct LshLayer {
   std::string prefix;  // terra's, e.g. "decoder.layers.1.attn.0"; the tensor is prefix + ".rotations"
   bool encoder = false;  // trax runs the encoder in eval mode: it hashes with split(key)[1]
   int64_t heads = 0, dk = 0, columns = 0;  // columns: n_hashes * rot / 2
+  // n_buckets None: the count (and so the rotations' shape) follows each call's length; the file
+  // keeps the key each head hashes with (prefix + ".hash_keys"), the runtime draws per call.
+  bool derived = false;
 };
 
 struct ModelDescription {

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 
+#include "core/jax_random.h"
 #include "kernels/matmul.h"
 #include "kernels/matvec.h"
 #include "kernels/vector_ops.h"
@@ -97,10 +98,23 @@ void MultConvAttentionLayer::tokens(const float* x, int n, int pos0, float* out,
 namespace terra {
 
 LshAttentionLayer::LshAttentionLayer(const AttentionWeights& w, const ModelConfig& c, LayerScratch& s, bool decoder)
-    : w_(w), c_(c), s_(s), lsh_(lsh_settings(c, decoder)), decoder_(decoder) {}
+    : w_(w), c_(c), s_(s), lsh_(lsh_settings(c, decoder)), step_(lsh_.at_length(2)), decoder_(decoder) {
+  if (decoder_ && lsh_.derived) {  // every decoded row hashes with the same count: draw them once
+    const int64_t per_head = int64_t(lsh_.dk) * step_.rotation_cols();
+    step_rotations_.resize(size_t(lsh_.heads * per_head));
+    for (int h = 0; h < lsh_.heads; ++h) {
+      jax::normal_into(jax::key_from_halves(w_.hash_keys + 4 * h), size_t(per_head), step_rotations_.data() + h * per_head);
+    }
+  }
+}
 
-const float* LshAttentionLayer::rotations(int h) const {
-  return w_.rotations + int64_t(h) * lsh_.dk * lsh_.rotation_cols();
+const float* LshAttentionLayer::call_rotations(const LshSettings& call) const {
+  if (!lsh_.derived) return w_.rotations;
+  const int64_t per_head = int64_t(lsh_.dk) * call.rotation_cols();
+  for (int h = 0; h < lsh_.heads; ++h) {
+    jax::normal_into(jax::key_from_halves(w_.hash_keys + 4 * h), size_t(per_head), s_.lsh.rotations + h * per_head);
+  }
+  return s_.lsh.rotations;
 }
 
 void LshAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
@@ -115,20 +129,23 @@ void LshAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
   plan.scratch(&s_.lsh.v, rows * vw);
   plan.scratch(&s_.context, vw);  // a decoded row's
   const int most = std::min(limits.block, limits.positions);
-  const uint64_t slots = uint64_t(decoder_ ? std::max(lsh_.first_call_slots(std::max(most, 2)), lsh_.first_call_slots(1))
-                                           : lsh_.encoder_slots(most));
-  plan_lsh_pass(plan, s_.lsh.pass, lsh_, slots, limits.threads);
+  const int slots = decoder_ ? std::max(lsh_.first_call_slots(std::max(most, 2)), lsh_.first_call_slots(1))
+                             : lsh_.encoder_slots(most);
+  const LshSettings widest = lsh_.widest(slots);
+  plan_lsh_pass(plan, s_.lsh.pass, widest, uint64_t(slots), limits.threads);
+  if (lsh_.derived) plan.scratch(&s_.lsh.rotations, H * uint64_t(lsh_.dk) * uint64_t(widest.rotation_cols()));
   plan_matmul(plan, s_.mm, kw, d, limits.threads);  // qk
   plan_matmul(plan, s_.mm, vw, d, limits.threads);  // v
   plan_matmul(plan, s_.mm, d, vw, limits.threads);  // o
   if (!decoder_) return;
   lsh_.mem_rows = std::min(lsh_.mem_len, limits.positions + 1);  // + 1: the row after the last is read
+  step_ = lsh_.at_length(2);
   const uint64_t mem = uint64_t(lsh_.mem_rows);
   plan.state(&keys_, mem * kw, 0, true);
   plan.state(&values_, mem * vw, 0, true);
   plan.state(&buckets_, H * uint64_t(lsh_.n_hashes) * mem, true);
   plan.state(&counters_, 2, true);
-  plan.scratch(&s_.lsh.rotated, t * uint64_t(lsh_.rotation_cols()));
+  plan.scratch(&s_.lsh.rotated, t * uint64_t(step_.rotation_cols()));
   plan.scratch(&s_.lsh.dots, t * uint64_t(lsh_.candidates()));
   plan.scratch(&s_.lsh.picked, t * uint64_t(lsh_.candidates()));
 }
@@ -153,10 +170,13 @@ void LshAttentionLayer::tokens(const float* x, int n, int pos0, float* out, cons
 
 void LshAttentionLayer::encode(int n, float* out, const ThreadPool& pool) {
   const int64_t kw = int64_t(lsh_.heads) * lsh_.dk, vw = int64_t(lsh_.heads) * lsh_.dv;
+  const int slots = lsh_.encoder_slots(n);
+  const LshSettings call = lsh_.at_length(slots);
+  const float* rotations = call_rotations(call);
   for (int h = 0; h < lsh_.heads; ++h) {
-    LshPass p{rotations(h), s_.lsh.qk + h * lsh_.dk, s_.lsh.v + h * lsh_.dv, kw, vw, n, lsh_.encoder_slots(n),
-              lsh_.n_buckets, s_.normed + h * lsh_.dv, vw};
-    lsh_pass_head(lsh_, p, s_.lsh.pass, pool);
+    LshPass p{rotations + int64_t(h) * lsh_.dk * call.rotation_cols(), s_.lsh.qk + h * lsh_.dk, s_.lsh.v + h * lsh_.dv,
+              kw, vw, n, slots, call.n_buckets, s_.normed + h * lsh_.dv, vw};
+    lsh_pass_head(call, p, s_.lsh.pass, pool);
   }
   matmul_tokens(w_.o.w, s_.normed, n, w_.o.bias, out, s_.mm, pool);
 }
@@ -165,22 +185,24 @@ void LshAttentionLayer::first_call(int n, float* out, const ThreadPool& pool) {
   const int64_t kw = int64_t(lsh_.heads) * lsh_.dk, vw = int64_t(lsh_.heads) * lsh_.dv;
   const int mem = lsh_.mem_rows, keep = std::min(n, lsh_.mem_len), slots = lsh_.first_call_slots(n);
   const int nh = lsh_.n_hashes;
+  const LshSettings call = lsh_.at_length(slots);
+  const float* rotations = call_rotations(call);
   std::fill(keys_, keys_ + int64_t(mem) * kw, 0.0f);
   std::fill(values_, values_ + int64_t(mem) * vw, 0.0f);
   std::fill(buckets_, buckets_ + int64_t(lsh_.heads) * nh * mem, 0);
   for (int h = 0; h < lsh_.heads; ++h) {
     // In trax's append branch the memory's zero rows are hashed and sorted too: zero keys in
     // bucket 0 after every real row, so always masked, but they take their slots in the chunks.
-    LshPass p{rotations(h), s_.lsh.qk + h * lsh_.dk, s_.lsh.v + h * lsh_.dv, kw, vw, n, slots, 0,
-              s_.normed + h * lsh_.dv, vw};
-    lsh_pass_head(lsh_, p, s_.lsh.pass, pool);
+    LshPass p{rotations + int64_t(h) * lsh_.dk * call.rotation_cols(), s_.lsh.qk + h * lsh_.dk, s_.lsh.v + h * lsh_.dv,
+              kw, vw, n, slots, 0, s_.normed + h * lsh_.dv, vw};
+    lsh_pass_head(call, p, s_.lsh.pass, pool);
     // The memory keeps the last mem_len rows (all of them in the append branch).
     for (int i = 0; i < keep; ++i) {
       const int row = n - keep + i;
       const float* key = s_.lsh.pass.keys + int64_t(row) * lsh_.dk;
       std::copy(key, key + lsh_.dk, keys_ + i * kw + h * lsh_.dk);
       for (int r = 0; r < nh; ++r) {
-        buckets_[(int64_t(h) * nh + r) * mem + i] = s_.lsh.pass.buckets[int64_t(r) * slots + row] + r * lsh_.n_buckets;
+        buckets_[(int64_t(h) * nh + r) * mem + i] = s_.lsh.pass.buckets[int64_t(r) * slots + row] + r * call.n_buckets;
       }
     }
   }
@@ -258,7 +280,10 @@ void LshAttentionLayer::step(const float* x, int pos, float* out, const ThreadPo
   // trax roll_buckets: the stored buckets shift with the memory, by at most drop_len.
   const int shift = buckets_idx > q_start ? std::min(buckets_idx - q_start, drop) : 0;
   const uint64_t work = uint64_t(lsh_.heads) * uint64_t(lsh_.candidates()) * uint64_t(lsh_.dk + lsh_.dv);
-  LshStepJob job{&lsh_, qk, w_.rotations, keys_, values_, buckets_, &s_.lsh, q_start, shift, s_.context,
+  // trax hashes a decoded row as a call of two rows (the row twice): with a derived count, that
+  // call's count, whatever the memory's rows were hashed with.
+  const float* rotations = lsh_.derived ? step_rotations_.data() : w_.rotations;
+  LshStepJob job{&step_, qk, rotations, keys_, values_, buckets_, &s_.lsh, q_start, shift, s_.context,
                  work < (uint64_t(1) << 16) ? 1 : std::min<size_t>(pool.threads(), size_t(lsh_.heads))};
   pool.parallel_for(job.parts, 1, lsh_step_part, &job);
   counters_[0] = mem_end + 1;

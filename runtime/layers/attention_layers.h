@@ -3,6 +3,8 @@
 // (the decoder's sparse QKV).
 #pragma once
 
+#include <vector>
+
 #include "layers/layer.h"
 #include "model/weights.h"
 
@@ -57,13 +59,17 @@ class LshAttentionLayer : public Layer {
  private:
   void encode(int n, float* out, const ThreadPool& pool);       // s_.normed rows -> out
   void first_call(int n, float* out, const ThreadPool& pool);   // the decoder's first call
-  const float* rotations(int h) const;
+  // The rotations of a call hashing with `call` ([heads, dk, call.rotation_cols()]): the file's,
+  // or, with a derived count, drawn for it from the heads' keys into scratch.
+  const float* call_rotations(const LshSettings& call) const;
 
   const AttentionWeights& w_;
   const ModelConfig& c_;
   LayerScratch& s_;
   LshSettings lsh_;
+  LshSettings step_;  // a decoded row's settings (trax hashes it as a call of two rows)
   bool decoder_;
+  std::vector<float> step_rotations_;  // derived count: the decoded rows' rotations, drawn once
   // The decoder's memory (per-sequence state).
   float* keys_ = nullptr;       // [mem_len, heads * dk]
   float* values_ = nullptr;     // [mem_len, heads * dv]

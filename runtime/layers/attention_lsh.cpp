@@ -19,6 +19,41 @@ int LshSettings::first_call_slots(int n) const {
   return (rows + chunk - 1) / chunk * chunk;
 }
 
+LshSettings LshSettings::at_length(int rows) const {
+  if (!derived) return *this;
+  LshSettings s = *this;
+  const int n = 2 * std::max(1, rows / chunk);
+  if (n <= 128) {
+    s.n_factors = 1;
+    s.factors[0] = n;
+  } else {
+    int p = 2;
+    while (int64_t(p) * p < n) p *= 2;  // trax: 2 ** ceil(log2(sqrt(n)))
+    s.n_factors = 2;
+    s.factors[0] = p;
+    s.factors[1] = 2 * (n / (2 * p));
+  }
+  s.n_buckets = 1;
+  s.rot_half = 0;
+  for (int i = 0; i < s.n_factors; ++i) {
+    s.n_buckets *= s.factors[i];
+    s.rot_half += s.factors[i] / 2;
+  }
+  return s;
+}
+
+LshSettings LshSettings::widest(int rows) const {
+  LshSettings w = at_length(rows);
+  if (!derived) return w;
+  // The count changes only at multiples of chunk; the rotation width peaks at 128 buckets.
+  for (int r = chunk; r <= rows; r += chunk) {
+    const LshSettings s = at_length(r);
+    w.n_buckets = std::max(w.n_buckets, s.n_buckets);
+    w.rot_half = std::max(w.rot_half, s.rot_half);
+  }
+  return w;
+}
+
 LshSettings lsh_settings(const ModelConfig& c, bool decoder) {
   const LshDims dims = lsh_dims(c, decoder);
   LshSettings s;
@@ -27,6 +62,7 @@ LshSettings lsh_settings(const ModelConfig& c, bool decoder) {
   s.dv = dims.dv;
   s.n_hashes = c.lsh_n_hashes;
   s.n_buckets = c.lsh_n_buckets;
+  s.derived = c.lsh_buckets_derived();
   const std::vector<int> factors = c.lsh_factors();  // at most 8 (ModelConfig::validate)
   s.n_factors = int(factors.size());
   std::copy(factors.begin(), factors.end(), s.factors);

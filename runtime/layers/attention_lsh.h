@@ -29,6 +29,9 @@ struct LshSettings {
   // sum_i argmax_i * prod_{j<i} factors[j]. rot_half: the round's columns, sum(factors) / 2.
   int factors[8] = {2};
   int n_factors = 1, rot_half = 1;
+  // trax's n_buckets None: each call derives the count from the rows it hashes (at_length), and
+  // draws its rotations for that count from the head's key.
+  bool derived = false;
   bool causal = false;
   int mem_len = 0, drop_len = 0;  // the decoder's memory (predict_mem_len, predict_drop_len)
   // Rows the memory stores: mem_len, or fewer when the session's context is shorter (rows past
@@ -46,6 +49,13 @@ struct LshSettings {
   // whole memory when the rows fit in it (trax's append branch), else the rows themselves.
   int first_call_slots(int n) const;
   bool first_call_appends(int n) const { return n <= drop_len && n < mem_len; }
+  // The settings of a call hashing `rows` rows: these, or with a derived count trax's
+  // hash_vectors rule: n = 2 * max(1, rows / chunk) buckets, or when n > 128 the factors
+  // [p, 2 * (n / (2p))] with p the smallest power of two whose square is at least n.
+  LshSettings at_length(int rows) const;
+  // For planning calls of up to `rows` rows: the largest bucket count and rotation width any of
+  // them uses.
+  LshSettings widest(int rows) const;
 };
 
 LshSettings lsh_settings(const ModelConfig& c, bool decoder);

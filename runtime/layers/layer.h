@@ -38,6 +38,7 @@ struct LayerScratch {
     float* v = nullptr;             // [rows, heads * dv]
     LshPassScratch pass;            // one head's full pass
     float* rotated = nullptr;       // [threads, rotation columns]: a decoded row's hashing
+    float* rotations = nullptr;     // [heads, dk, rotation columns]: a call's, when its count is derived
     float* dots = nullptr;          // [threads, candidates]
     int32_t* picked = nullptr;      // [threads, candidates]
   } lsh;

@@ -104,8 +104,12 @@ Status ModelConfig::validate() const {
   TERRA_RETURN_IF_ERROR(in_range("pos_d_feature", pos_d_feature, 0, 1 << 16));
   if (uses_lsh()) {  // trax LSHSelfAttention's settings (docs/lsh-attention.md)
     TERRA_RETURN_IF_ERROR(in_range("lsh_chunk_len", lsh_chunk_len, 1, 1 << 16));
-    TERRA_RETURN_IF_ERROR(in_range("lsh_n_buckets", lsh_n_buckets, 2, 1 << 16));
+    // 0: trax's n_buckets None, a count derived from each call's length (lsh_buckets_derived).
+    if (lsh_n_buckets != 0) TERRA_RETURN_IF_ERROR(in_range("lsh_n_buckets", lsh_n_buckets, 2, 1 << 16));
     if (lsh_n_buckets % 2 != 0) return bad("lsh_n_buckets", lsh_n_buckets, "must be even (trax hashes into +-rotations)");
+    if (lsh_n_buckets == 0 && !lsh_bucket_factors.empty()) {
+      return bad("lsh_n_buckets", lsh_n_buckets, "is 0 (derived from the length) but lsh_bucket_factors are given");
+    }
     if (lsh_bucket_factors.size() > 8) {
       return bad("lsh_bucket_factors", (long long)lsh_bucket_factors.size(), "needs at most 8 factors");
     }
@@ -171,6 +175,7 @@ LshDims lsh_dims(const ModelConfig& c, bool decoder) {
 }
 
 std::vector<int> ModelConfig::lsh_factors() const {
+  if (lsh_buckets_derived()) return {};
   return lsh_bucket_factors.empty() ? std::vector<int>{lsh_n_buckets} : lsh_bucket_factors;
 }
 

@@ -43,9 +43,12 @@ struct ModelConfig {
   std::vector<int> lsh_bucket_factors;
 
   // LSH hashing's factors (lsh_bucket_factors, or {lsh_n_buckets}) and its rotation columns per
-  // round: the sum of the factors / 2.
+  // round: the sum of the factors / 2. None and 0 when the count is derived.
   std::vector<int> lsh_factors() const;
   int lsh_rotation_half() const;
+  // lsh_n_buckets 0: trax's n_buckets None, where each call derives its count from the number of
+  // rows it hashes (docs/lsh-attention.md); the file then stores each head's key, not rotations.
+  bool lsh_buckets_derived() const { return lsh_n_buckets == 0; }
 
   int head_dim() const { return d_model / n_heads; }
   int key_dim() const { return d_attention_key != 0 ? d_attention_key : head_dim(); }      // per head

@@ -39,7 +39,7 @@
   X(bool, reversible_encoder, false, BOOL)                                                           \
   /* LSH attention (docs/lsh-attention.md); n_chunks_after is the encoder's (the decoder's is 0) */   \
   X(int, lsh_chunk_len, 0, INT)                                                                      \
-  X(int, lsh_n_buckets, 0, CUSTOM) /* config.json: an even int, or trax's list of factors */        \
+  X(int, lsh_n_buckets, 0, CUSTOM) /* an even int, or trax's list of factors; 0: from the length */ \
   X(int, lsh_n_hashes, 0, INT)                                                                       \
   X(int, lsh_n_chunks_before, 0, INT)                                                                \
   X(int, lsh_n_chunks_after, 0, INT)                                                                 \

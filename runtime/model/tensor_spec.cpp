@@ -96,7 +96,11 @@ void lsh_attention(Walk& b, const ModelConfig& c, const std::string& p, bool dec
   if (c.lsh_bias) b.vec(p + ".v.bias", hv, &w->v.bias);
   b.kernel(p + ".o.kernel", hv, {d}, &w->o.w);
   if (c.lsh_bias) b.vec(p + ".o.bias", d, &w->o.bias);
-  b.values(p + ".rotations", {H, dims.dk, int64_t(c.lsh_n_hashes) * c.lsh_rotation_half()}, &w->rotations);
+  if (c.lsh_buckets_derived()) {  // rotations drawn per call from each head's key (jax::key_to_halves)
+    b.values(p + ".hash_keys", {H, 4}, &w->hash_keys);
+  } else {
+    b.values(p + ".rotations", {H, dims.dk, int64_t(c.lsh_n_hashes) * c.lsh_rotation_half()}, &w->rotations);
+  }
 }
 
 void attention(Walk& b, const ModelConfig& c, const std::string& p, AttentionType type, bool decoder,

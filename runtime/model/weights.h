@@ -47,6 +47,9 @@ struct AttentionWeights {
   // lsh: q is the shared query/key projection, v and o as dense; biases only with lsh_bias. rotations: per head
   // [dk, n_hashes * rot/2] (trax's [d, n_hashes, rot/2], flat; rot = n_buckets or the sum of its factors), always f32.
   const float* rotations = nullptr;
+  // lsh with a derived bucket count: [H, 4], the key each head draws its rotations from, as 16-bit
+  // halves (jax::key_from_halves); rotations is then null.
+  const float* hash_keys = nullptr;
 };
 
 struct SparseFFWeights {

@@ -291,6 +291,25 @@ case("terraformer_purelsh_nobias", "ConfigurableTerraformer", 16,
      kind="encdec", input_len=6, greedy=30, lsh=True)
 
 
+# trax's default bucket count (n_buckets None): each call derives it from the rows it hashes
+# (hash_vectors: 2 * max(1, rows // chunk_len), factorized above 128), so the rotations' shape, and
+# with it their values, follow the length. LSHSelfAttention with 2 rounds over an 8-token input
+# (the encoder hashes 8 rows into 4 buckets, the decoder's first call its 16-row memory into 8,
+# every later row 2 rows into 2).
+case("terraformer_lsh_derived", "ConfigurableTerraformer", 32,
+     LSH_BINDINGS.format(vocab=32, chunk_len=4, n_buckets=None, n_hashes=2, mem=16, drop=16),
+     kind="encdec", input_len=8, greedy=30, lsh=True)
+
+# PureLSHSelfAttentionWrapper with a derived count over a 130-token input in chunks of 2: the
+# encoder's 130 rows give 130 buckets, over 128, so trax factorizes them into [16, 8]; the
+# decoder's first call (131 rows, more than predict_drop_len) hashes 132 rows into [16, 8] too;
+# every later row into 2. Memory 12 rows dropping 4.
+case("terraformer_purelsh_derived", "ConfigurableTerraformer", 16,
+     PURE_LSH_BINDINGS.format(vocab=16, num_weights=3, bias=True, chunk_len=2, n_buckets=None, n_hashes=1, mem=12,
+                              drop=4).replace("max_len = 64", "max_len = 256"),
+     kind="encdec", input_len=130, greedy=30, lsh=True, bias_noise=True)
+
+
 def out_vocab(c):
   for line in c["bindings"].splitlines():
     if "output_vocab_size" in line:
@@ -393,6 +412,8 @@ def lsh_rotations(layer, keys):
   """[H, d_qk, n_hashes * rot/2]: hash_vecs' random rotations [d_qk, n_hashes, rot/2] (rot: n_buckets,
   or the sum of its factors; efficient_attention.py hash_vecs) for each head, flattened in C order."""
   n_buckets = layer._n_buckets  # pylint: disable=protected-access
+  if n_buckets is None:  # derived from each call's length: no one tensor (CaptureRotations checks the keys)
+    return None
   rot = n_buckets if isinstance(n_buckets, int) else sum(n_buckets)
   shape = (layer._d_qk, layer._n_hashes, rot // 2)  # pylint: disable=protected-access
   return np.stack([np.asarray(jax.random.normal(k, shape).astype(np.float32)).reshape(shape[0], -1)
@@ -518,7 +539,7 @@ def lsh_outputs(c, out):
   rots = {name: lsh_rotations(l, used[name]) for name, l in layers}
   np.savez(os.path.join(out, "rng_keys.npz"), **keys)
   np.savez(os.path.join(out, "hash_keys.npz"), **used)
-  np.savez(os.path.join(out, "rotations.npz"), **rots)
+  np.savez(os.path.join(out, "rotations.npz"), **{k: v for k, v in rots.items() if v is not None})
 
   logp, _ = predict_steps(pred, state0, inp, tokens=tokens)
   np.save(os.path.join(out, "predict_logprobs.npy"), logp)
@@ -530,18 +551,23 @@ def lsh_outputs(c, out):
   with CaptureRotations({id(l): name for name, l in layers}) as cap:
     logp2, _ = predict_steps(pred, state0, inp, tokens=tokens)
   assert np.array_equal(logp, logp2)
-  counts = {}
+  counts, shapes_seen = {}, {}
   for name, key, rot in cap.seen:
     heads = [h for h in range(len(used[name])) if np.array_equal(used[name][h], key)]
     assert len(heads) == 1, (name, key)
     h = heads[0]
-    assert np.array_equal(rot.reshape(rot.shape[0], -1), rots[name][h]), (name, h)
+    if rots[name] is None:  # derived count: the shape says which count this call used
+      shapes_seen.setdefault(name, set()).add(rot.shape)
+    else:
+      assert np.array_equal(rot.reshape(rot.shape[0], -1), rots[name][h]), (name, h)
     counts[(name, h)] = counts.get((name, h), 0) + 1
   for name, l in layers:
     for h in range(l._n_heads):  # pylint: disable=protected-access
       want = len(tokens) if l._incremental else 1  # pylint: disable=protected-access
       assert counts.get((name, h)) == want, (name, h, counts.get((name, h)), want)
   print("rotations verified:", {"%s/h%d" % k: v for k, v in sorted(counts.items())})
+  if shapes_seen:
+    print("derived rotation shapes [d_qk, n_hashes, rot/2] per layer:", {k: sorted(v) for k, v in shapes_seen.items()})
 
   # Greedy decoding with trax's own loop, from the same initial state; our loop must agree with it.
   pred.state = state0
@@ -554,7 +580,7 @@ def lsh_outputs(c, out):
   for name, l in layers:
     assert np.array_equal(lsh_state_keys(l)[:l._n_heads], keys[name])  # pylint: disable=protected-access
   print(c["model"], "greedy", greedy.tolist(), "predict_logprobs", logp.shape,
-        "rotations", {k: v.shape for k, v in rots.items()})
+        "rotations", {k: None if v is None else v.shape for k, v in rots.items()})
 
 
 def main():

@@ -1,4 +1,4 @@
-#include "trax/jax_random.h"
+#include "core/jax_random.h"
 
 #include <cmath>
 #include <cstring>
@@ -60,17 +60,21 @@ std::vector<uint32_t> random_bits(const Key& key, size_t n) {
   return bits;
 }
 
+namespace {
+float uniform_from_bits(uint32_t bits, float lo, float hi) {
+  const uint32_t mantissa = (bits >> 9) | 0x3F800000u;  // [1, 2)
+  float f;
+  std::memcpy(&f, &mantissa, sizeof f);
+  f -= 1.0f;
+  const float scaled = f * (hi - lo);
+  return std::fmax(lo, scaled + lo);
+}
+}  // namespace
+
 std::vector<float> uniform(const Key& key, size_t n, float lo, float hi) {
   const std::vector<uint32_t> bits = random_bits(key, n);
   std::vector<float> out(n);
-  for (size_t i = 0; i < n; ++i) {
-    const uint32_t mantissa = (bits[i] >> 9) | 0x3F800000u;  // [1, 2)
-    float f;
-    std::memcpy(&f, &mantissa, sizeof f);
-    f -= 1.0f;
-    const float scaled = f * (hi - lo);
-    out[i] = std::fmax(lo, scaled + lo);
-  }
+  for (size_t i = 0; i < n; ++i) out[i] = uniform_from_bits(bits[i], lo, hi);
   return out;
 }
 
@@ -99,11 +103,39 @@ float erfinv(float x) {
 }
 
 std::vector<float> normal(const Key& key, size_t n) {
-  // uniform on (nextafter(-1, 0), 1), then sqrt(2) * erfinv: JAX's _normal_real.
-  std::vector<float> u = uniform(key, n, std::nextafter(-1.0f, 0.0f), 1.0f);
-  const float root2 = std::sqrt(2.0f);
-  for (float& v : u) v = root2 * erfinv(v);
-  return u;
+  std::vector<float> out(n);
+  normal_into(key, n, out.data());
+  return out;
+}
+
+void normal_into(const Key& key, size_t n, float* out) {
+  // uniform on (nextafter(-1, 0), 1), then sqrt(2) * erfinv: JAX's _normal_real, over random_bits'
+  // pairing of counters i and i + half.
+  const float lo = std::nextafter(-1.0f, 0.0f), root2 = std::sqrt(2.0f);
+  const size_t half = (n + 1) / 2;
+  for (size_t i = 0; i < half; ++i) {
+    const bool paired = i + half < n;
+    const auto y = threefry2x32(key, uint32_t(i), paired ? uint32_t(i + half) : 0u);
+    out[i] = root2 * erfinv(uniform_from_bits(y[0], lo, 1.0f));
+    if (paired) out[i + half] = root2 * erfinv(uniform_from_bits(y[1], lo, 1.0f));
+  }
+}
+
+void key_to_halves(const Key& key, float* halves) {
+  for (int w = 0; w < 2; ++w) {
+    halves[2 * w] = float(key[size_t(w)] >> 16);
+    halves[2 * w + 1] = float(key[size_t(w)] & 0xFFFFu);
+  }
+}
+
+Key key_from_halves(const float* halves) {
+  Key key{};
+  for (int w = 0; w < 2; ++w) {
+    // Clamped so a damaged file gives some key, never undefined conversion (the checksum catches it).
+    auto half = [](float f) { return f >= 0.0f && f <= 65535.0f ? uint32_t(f) : 0u; };
+    key[size_t(w)] = (half(halves[2 * w]) << 16) | half(halves[2 * w + 1]);
+  }
+  return key;
 }
 
 }  // namespace terra::jax
