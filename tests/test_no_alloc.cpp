@@ -7,6 +7,7 @@
 #include <atomic>
 #include <catch2/catch.hpp>
 #include <cstdlib>
+#include <vector>
 
 #include "api/terra.h"
 #include "decoder/session.h"
@@ -118,6 +119,33 @@ TEST_CASE("the allocation counter does count", "[alloc]") {
   CHECK(g_allocations.load() - before == 3);
 }
 
+namespace {
+// Allocations made by two rounds of encode, prefill and `steps` sampled steps in a session of a
+// random encoder-decoder model of config `c` (writing, loading and planning not counted).
+long encdec_allocations(const ModelConfig& c, int threads, const std::vector<int>& input, const std::vector<int>& prompt,
+                        int steps) {
+  const std::string path = test::temp_path("alloc-encdec.terra");
+  REQUIRE(test::write_random_model(path, c).ok());
+  auto model = Model::load(path);
+  INFO(model.status().message());
+  REQUIRE(model.ok());
+  auto session = Session::create(*model.value(), {40, threads, int(input.size())});
+  REQUIRE(session.ok());
+  auto sampler = Sampler::create(c.vocab_size, {0.9f, 20, 0.9f, 3});
+  REQUIRE(sampler.ok());
+  Session& s = *session.value();
+  const long before = g_allocations.load();
+  for (int round = 0; round < 2; ++round) {
+    REQUIRE(s.encode(input.data(), input.size()).ok());
+    REQUIRE(s.prefill(prompt.data(), prompt.size()).ok());
+    for (int i = 0; i < steps; ++i) REQUIRE(s.step(sampler.value()->sample(s.logits())).ok());
+  }
+  const long made = g_allocations.load() - before;
+  std::remove(path.c_str());
+  return made;
+}
+}  // namespace
+
 TEST_CASE("encode and decoding with every sparse option allocate nothing", "[alloc]") {
   ModelConfig c = test::tiny_config(true);
   c.n_encoder_layers = 2;
@@ -127,27 +155,8 @@ TEST_CASE("encode and decoding with every sparse option allocate nothing", "[all
   c.sru_layers = 1;
   c.sru_width = 8;
   const int threads = GENERATE(1, 2);
-  const std::string path = test::temp_path("alloc-encdec.terra");
-  REQUIRE(test::write_random_model(path, c).ok());
-  auto model = Model::load(path);
-  INFO(model.status().message());
-  REQUIRE(model.ok());
-  auto session = Session::create(*model.value(), {40, threads, 10});
-  REQUIRE(session.ok());
-  auto sampler = Sampler::create(c.vocab_size, {0.9f, 20, 0.9f, 3});
-  REQUIRE(sampler.ok());
-  Session& s = *session.value();
-  const int input[] = {72, 101, 108, 108, 111, 33};
-  const int prompt[] = {0, 72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 44, 32, 104, 101, 108, 33};
-
-  const long before = g_allocations.load();
-  for (int round = 0; round < 2; ++round) {
-    REQUIRE(s.encode(input, 6).ok());
-    REQUIRE(s.prefill(prompt, 18).ok());
-    for (int i = 0; i < 10; ++i) REQUIRE(s.step(sampler.value()->sample(s.logits())).ok());
-  }
-  CHECK(g_allocations.load() - before == 0);
-  std::remove(path.c_str());
+  CHECK(encdec_allocations(c, threads, {72, 101, 108, 108, 111, 33},
+                           {0, 72, 101, 108, 108, 111, 32, 119, 111, 114, 108, 100, 44, 32, 104, 101, 108, 33}, 10) == 0);
 }
 
 TEST_CASE("LSH encoding and decoding allocate nothing, with fixed or derived bucket counts", "[alloc]") {
@@ -164,24 +173,8 @@ TEST_CASE("LSH encoding and decoding allocate nothing, with fixed or derived buc
   c.lsh_bias = true;
   c.lsh_n_buckets = GENERATE(4, 0);  // 0: derived from each call's length, rotations drawn per call
   const int threads = GENERATE(1, 2);
-  const std::string path = test::temp_path("alloc-lsh.terra");
-  REQUIRE(test::write_random_model(path, c).ok());
-  auto model = Model::load(path);
-  INFO(model.status().message());
-  REQUIRE(model.ok());
-  auto session = Session::create(*model.value(), {40, threads, 10});
-  REQUIRE(session.ok());
-  Session& s = *session.value();
-  const int input[] = {72, 101, 108, 108, 111, 33, 32, 119, 111, 114};
-  const int prompt[] = {0, 72, 101, 108, 108, 111};
-  const long before = g_allocations.load();
-  for (int round = 0; round < 2; ++round) {
-    REQUIRE(s.encode(input, 10).ok());
-    REQUIRE(s.prefill(prompt, 6).ok());
-    for (int i = 0; i < 20; ++i) REQUIRE(s.step(72 + i).ok());
-  }
-  CHECK(g_allocations.load() - before == 0);
-  std::remove(path.c_str());
+  CHECK(encdec_allocations(c, threads, {72, 101, 108, 108, 111, 33, 32, 119, 111, 114}, {0, 72, 101, 108, 108, 111}, 20) ==
+        0);
 }
 
 namespace {

@@ -47,7 +47,7 @@ def case(name, model, vocab, bindings, kind="lm", seq_len=12, input_len=0, greed
   """layouts: older on-disk layouts to write too: 'old' (flat_weights inside the pickle), 'old_bf16'
   (its bfloat16 form: (uint16 array, 'bfloat16') pairs), 'bf16' (Loop's layout, bfloat16 as uint16).
   lsh: write the LSH cases' predict-mode outputs (lsh_outputs) instead of the eval-mode ones;
-  predict_len: their teacher-forced sequence's length; bias_noise: see PURE_LSH_BINDINGS."""
+  predict_len: their teacher-forced sequence's length; bias_noise: see pure_lsh_bindings."""
   CASES[name] = dict(model=model, vocab=vocab, bindings=bindings, kind=kind, seq_len=seq_len,
                      input_len=input_len, greedy=greedy, layouts=layouts, lsh=lsh, predict_len=predict_len,
                      bias_noise=bias_noise)
@@ -196,44 +196,48 @@ PositionalEncoding.d_feature = 8
 # binds it (the encoder's copy scoped as ref2_encoder, bidirectional: n_chunks_after 1). One decoder
 # attention layer per block, dense FF, no dropout. The decoder's predict memory (16) is passed by
 # the 40 teacher-forced steps: with predict_drop_len = predict_mem_len trax drops all of it at once.
-LSH_BINDINGS = """
+def lsh_bindings(vocab, chunk_len, n_buckets, n_hashes, mem, drop, attention="LSHSelfAttention",
+                 layer="LSHSelfAttention", wrapper="", max_len=64):
+  """The bindings of the LSH cases: `attention` in the encoder (scoped ref2_encoder) and the decoder,
+  `layer` (the class holding the LSH settings) configured, `wrapper` any further bindings."""
+  return f"""
 ConfigurableTerraformer.input_vocab_size = {vocab}
 ConfigurableTerraformer.d_model = 32
 ConfigurableTerraformer.d_ff = 64
 ConfigurableTerraformer.n_encoder_layers = 1
 ConfigurableTerraformer.n_decoder_layers = 2
 ConfigurableTerraformer.n_heads = 2
-ConfigurableTerraformer.max_len = 64
+ConfigurableTerraformer.max_len = {max_len}
 ConfigurableTerraformer.dropout = 0.0
 ConfigurableTerraformer.ff_dropout = 0.0
 ConfigurableTerraformer.n_decoder_attention_layers = 1
 ConfigurableTerraformer.pos_type = 'fixed-base'
-ConfigurableTerraformer.encoder_attention_type = @ref2_encoder/LSHSelfAttention
-ConfigurableTerraformer.encoder_decoder_attention_type = @LSHSelfAttention
-LSHSelfAttention.chunk_len = {chunk_len}
-LSHSelfAttention.n_buckets = {n_buckets}
-LSHSelfAttention.n_hashes = {n_hashes}
-LSHSelfAttention.n_chunks_before = 1
-LSHSelfAttention.n_chunks_after = 0
-LSHSelfAttention.predict_mem_len = {mem}
-LSHSelfAttention.predict_drop_len = {drop}
-ref2_encoder/LSHSelfAttention.n_chunks_after = 1
+ConfigurableTerraformer.encoder_attention_type = @ref2_encoder/{attention}
+ConfigurableTerraformer.encoder_decoder_attention_type = @{attention}
+{wrapper}{layer}.chunk_len = {chunk_len}
+{layer}.n_buckets = {n_buckets}
+{layer}.n_hashes = {n_hashes}
+{layer}.n_chunks_before = 1
+{layer}.n_chunks_after = 0
+{layer}.predict_mem_len = {mem}
+{layer}.predict_drop_len = {drop}
+ref2_encoder/{layer}.n_chunks_after = 1
 """
 
 case("terraformer_lsh", "ConfigurableTerraformer", 32,
-     LSH_BINDINGS.format(vocab=32, chunk_len=4, n_buckets=4, n_hashes=2, mem=16, drop=16),
+     lsh_bindings(vocab=32, chunk_len=4, n_buckets=4, n_hashes=2, mem=16, drop=16),
      kind="encdec", input_len=8, greedy=30, lsh=True)
 
 # The same with a memory of 12 that drops 4 at a time, so decoding rolls it several times; one hash
 # round of 6 buckets, chunks of 3.
 case("terraformer_lsh_drop", "ConfigurableTerraformer", 16,
-     LSH_BINDINGS.format(vocab=16, chunk_len=3, n_buckets=6, n_hashes=1, mem=12, drop=4),
+     lsh_bindings(vocab=16, chunk_len=3, n_buckets=6, n_hashes=1, mem=12, drop=4),
      kind="encdec", input_len=6, greedy=30, lsh=True)
 
 # Factorized buckets (hash_vecs with a list): 4 x 6 = 24 buckets from 2 + 3 rotation columns per
 # round; one round, chunks of 4, a memory of 12 dropping 4.
 case("terraformer_lsh_factored", "ConfigurableTerraformer", 16,
-     LSH_BINDINGS.format(vocab=16, chunk_len=4, n_buckets=[4, 6], n_hashes=1, mem=12, drop=4),
+     lsh_bindings(vocab=16, chunk_len=4, n_buckets=[4, 6], n_hashes=1, mem=12, drop=4),
      kind="encdec", input_len=8, greedy=30, lsh=True)
 
 
@@ -243,51 +247,28 @@ case("terraformer_lsh_factored", "ConfigurableTerraformer", 16,
 # num_weights is 3; qk and v when 2; an output Dense), with or without biases. bias_noise: the
 # wrapper's biases get N(0, 0.5) noise after the training step (trax starts them at ~1e-6), so that
 # the outputs depend on them.
-PURE_LSH_BINDINGS = """
-ConfigurableTerraformer.input_vocab_size = {vocab}
-ConfigurableTerraformer.d_model = 32
-ConfigurableTerraformer.d_ff = 64
-ConfigurableTerraformer.n_encoder_layers = 1
-ConfigurableTerraformer.n_decoder_layers = 2
-ConfigurableTerraformer.n_heads = 2
-ConfigurableTerraformer.max_len = 64
-ConfigurableTerraformer.dropout = 0.0
-ConfigurableTerraformer.ff_dropout = 0.0
-ConfigurableTerraformer.n_decoder_attention_layers = 1
-ConfigurableTerraformer.pos_type = 'fixed-base'
-ConfigurableTerraformer.encoder_attention_type = @ref2_encoder/PureLSHSelfAttentionWrapper
-ConfigurableTerraformer.encoder_decoder_attention_type = @PureLSHSelfAttentionWrapper
+def pure_lsh_bindings(num_weights, bias, **settings):
+  return lsh_bindings(attention="PureLSHSelfAttentionWrapper", layer="PureLSHSelfAttention", wrapper=f"""\
 PureLSHSelfAttentionWrapper.pure_lsh_implementation = @PureLSHSelfAttention
 ref2_encoder/PureLSHSelfAttentionWrapper.pure_lsh_implementation = @ref2_encoder/PureLSHSelfAttention
 PureLSHSelfAttentionWrapper.num_weights = {num_weights}
 PureLSHSelfAttentionWrapper.bias = {bias}
-PureLSHSelfAttention.chunk_len = {chunk_len}
-PureLSHSelfAttention.n_buckets = {n_buckets}
-PureLSHSelfAttention.n_hashes = {n_hashes}
-PureLSHSelfAttention.n_chunks_before = 1
-PureLSHSelfAttention.n_chunks_after = 0
-PureLSHSelfAttention.predict_mem_len = {mem}
-PureLSHSelfAttention.predict_drop_len = {drop}
-ref2_encoder/PureLSHSelfAttention.n_chunks_after = 1
-"""
+""", **settings)
 
 # The default wrapper (q, k, v and output Dense layers with biases), two hash rounds; the memory
 # of 16 is passed twice by the 40 steps.
 case("terraformer_purelsh", "ConfigurableTerraformer", 32,
-     PURE_LSH_BINDINGS.format(vocab=32, num_weights=3, bias=True, chunk_len=4, n_buckets=4, n_hashes=2, mem=16,
-                              drop=16),
+     pure_lsh_bindings(3, True, vocab=32, chunk_len=4, n_buckets=4, n_hashes=2, mem=16, drop=16),
      kind="encdec", input_len=8, greedy=30, lsh=True, bias_noise=True)
 
 # Two projections (qk and v) with biases, factorized buckets (4 x 6), a memory of 12 dropping 4.
 case("terraformer_purelsh_qk_v", "ConfigurableTerraformer", 16,
-     PURE_LSH_BINDINGS.format(vocab=16, num_weights=2, bias=True, chunk_len=4, n_buckets=[4, 6], n_hashes=1, mem=12,
-                              drop=4),
+     pure_lsh_bindings(2, True, vocab=16, chunk_len=4, n_buckets=[4, 6], n_hashes=1, mem=12, drop=4),
      kind="encdec", input_len=8, greedy=30, lsh=True, bias_noise=True)
 
 # No biases, one round of 6 buckets in chunks of 3, a memory of 12 dropping 4.
 case("terraformer_purelsh_nobias", "ConfigurableTerraformer", 16,
-     PURE_LSH_BINDINGS.format(vocab=16, num_weights=3, bias=False, chunk_len=3, n_buckets=6, n_hashes=1, mem=12,
-                              drop=4),
+     pure_lsh_bindings(3, False, vocab=16, chunk_len=3, n_buckets=6, n_hashes=1, mem=12, drop=4),
      kind="encdec", input_len=6, greedy=30, lsh=True)
 
 
@@ -297,7 +278,7 @@ case("terraformer_purelsh_nobias", "ConfigurableTerraformer", 16,
 # (the encoder hashes 8 rows into 4 buckets, the decoder's first call its 16-row memory into 8,
 # every later row 2 rows into 2).
 case("terraformer_lsh_derived", "ConfigurableTerraformer", 32,
-     LSH_BINDINGS.format(vocab=32, chunk_len=4, n_buckets=None, n_hashes=2, mem=16, drop=16),
+     lsh_bindings(vocab=32, chunk_len=4, n_buckets=None, n_hashes=2, mem=16, drop=16),
      kind="encdec", input_len=8, greedy=30, lsh=True)
 
 # PureLSHSelfAttentionWrapper with a derived count over a 130-token input in chunks of 2: the
@@ -305,8 +286,7 @@ case("terraformer_lsh_derived", "ConfigurableTerraformer", 32,
 # decoder's first call (131 rows, more than predict_drop_len) hashes 132 rows into [16, 8] too;
 # every later row into 2. Memory 12 rows dropping 4.
 case("terraformer_purelsh_derived", "ConfigurableTerraformer", 16,
-     PURE_LSH_BINDINGS.format(vocab=16, num_weights=3, bias=True, chunk_len=2, n_buckets=None, n_hashes=1, mem=12,
-                              drop=4).replace("max_len = 64", "max_len = 256"),
+     pure_lsh_bindings(3, True, vocab=16, chunk_len=2, n_buckets=None, n_hashes=1, mem=12, drop=4, max_len=256),
      kind="encdec", input_len=130, greedy=30, lsh=True, bias_noise=True)
 
 
