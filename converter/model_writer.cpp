@@ -69,7 +69,7 @@ std::vector<uint8_t> build_table(const ModelConfig& config, const TokenizerInfo&
   std::vector<flatbuffers::Offset<fb::KeyValue>> kvs;
   for (const auto& [k, v] : metadata) kvs.push_back(fb::CreateKeyValue(b, b.CreateString(k), b.CreateString(v)));
   auto meta_v = b.CreateVector(kvs);
-  auto model = fb::CreateModel(b, kFormatVersion, cfg, tokenizer, tensors_v, meta_v, data_offset, data_size);
+  auto model = fb::CreateModel(b, required_format_version(config), cfg, tokenizer, tensors_v, meta_v, data_offset, data_size);
   fb::FinishModelBuffer(b, model);
   return std::vector<uint8_t>(b.GetBufferPointer(), b.GetBufferPointer() + b.GetSize());
 }

@@ -20,6 +20,7 @@
 #include "test_util.h"
 #include "core/jax_random.h"
 #include "layers/attention_lsh.h"
+#include "terra_generated.h"
 #include "trax/trax_import.h"
 
 using namespace terra;
@@ -214,9 +215,13 @@ TEST_CASE("LSH checkpoints: trax's rotations from its keys, predict-mode log-pro
     const std::string dir = kData + "/generated/" + name;
     trax::ImportOptions o;
     o.lsh_keys = dir + "/lsh_keys";
-    auto model = import(dir + "/model.pkl.gz", test::temp_path(std::string(name) + ".terra"), o);
+    const std::string file = test::temp_path(std::string(name) + ".terra");
+    auto model = import(dir + "/model.pkl.gz", file, o);
     const ModelConfig& c = model->config();
     REQUIRE(c.encoder_attention_type == AttentionType::kLSH);
+    // Biases and derived counts need format version 2, which a version-1 runtime refuses.
+    const std::vector<char> bytes = test::read_file(file);
+    CHECK(fb::GetModel(bytes.data())->format_version() == (c.lsh_bias || c.lsh_buckets_derived() ? 2u : 1u));
     REQUIRE(c.decoder_attention_type(0) == AttentionType::kLSH);
     // Rotations: terra's JAX generator from the keys gives the floats trax drew, to the last bit but
     // for a few values (6 of the 672 here) up to 3 units in the last place away: XLA's CPU log
@@ -408,6 +413,11 @@ TEST_CASE("a checkpoint that does not fit its config is named by leaf, tensor an
              Catch::Contains("PureLSHSelfAttentionWrapper.num_weights = 4: must be 2 (qk, v) or 3 (q, k, v)"));
   CHECK_THAT(error(pure + "PureLSHSelfAttentionWrapper.rotary_position_emb = True\n"),
              Catch::Contains("PureLSHSelfAttentionWrapper.rotary_position_emb = True: rotary position embeddings"));
+  // trax passes the wrapper's other keyword arguments on to the implementation.
+  CHECK_THAT(error(pure + "PureLSHSelfAttentionWrapper.n_hashes = 4\n"),
+             Catch::Contains("PureLSHSelfAttentionWrapper.n_hashes = 4: bind it on the implementation"));
+  CHECK_THAT(error("ConfigurableTransformerLM.attention_type = @LSHSelfAttention\nLSHSelfAttention.n_buckets = 0\n"),
+             Catch::Contains("LSHSelfAttention.n_buckets = 0: must be a positive even int"));
 
   CHECK_THAT(error("ReformerLM.d_model = 32\nReformerLM.pos_type = 'infinite'\n"),
              Catch::Contains("ReformerLM.pos_type = 'infinite'"));

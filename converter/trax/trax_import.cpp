@@ -128,7 +128,7 @@ Result<std::vector<std::vector<uint32_t>>> lsh_keys(const ModelDescription& mode
 // trax's rotations of one layer, [heads, dk, columns]: normal(key, [dk, n_hashes, rot / 2])
 // per head; the encoder (eval mode) hashes with the second key of split(key). With a derived
 // count, the keys hashed with instead, [heads, 4] as 16-bit halves (the runtime draws per call).
-std::vector<float> lsh_rotations(const LshLayer& layer, const std::vector<uint32_t>& keys) {
+std::vector<float> lsh_hash_tensor(const LshLayer& layer, const std::vector<uint32_t>& keys) {
   std::vector<float> out;
   out.reserve(size_t(layer.heads * (layer.derived ? 4 : layer.dk * layer.columns)));
   for (int64_t h = 0; h < layer.heads; ++h) {
@@ -210,17 +210,18 @@ Result<std::unique_ptr<Imported>> import_trax(const std::string& checkpoint, con
   }
   for (const std::string& z : imported->model.zeros) parts[z];  // no leaves: zeros
   // LSH rotations: computed from the layers' keys (docs/lsh-attention.md).
-  std::map<std::string, std::vector<float>> rotations;
+  std::map<std::string, std::vector<float>> hashing;  // LSH rotations or keys, computed here
   if (!imported->model.lsh.empty()) {
     TERRA_ASSIGN_OR_RETURN(auto keys, lsh_keys(imported->model, c, options.lsh_keys));
     for (size_t i = 0; i < keys.size(); ++i) {
       const LshLayer& layer = imported->model.lsh[i];
       const std::string tensor = layer.prefix + (layer.derived ? ".hash_keys" : ".rotations");
-      rotations[tensor] = lsh_rotations(layer, keys[i]);
+      hashing[tensor] = lsh_hash_tensor(layer, keys[i]);
       parts[tensor];
     }
     imported->model.notes.push_back(
-        "LSH rotations computed with JAX's normal from " +
+        "LSH rotations computed with JAX's normal (or, with a derived bucket count, the keys kept for the runtime "
+        "to draw them per call) from " +
         (options.lsh_keys.empty() ? "the keys in the checkpoint's state (trax's own decoding draws fresh keys unless "
                                     "its Python random module is seeded; --lsh-keys gives others)"
                                   : "the keys in " + options.lsh_keys));
@@ -232,10 +233,10 @@ Result<std::unique_ptr<Imported>> import_trax(const std::string& checkpoint, con
     }
   }
   const Imported* self = imported.get();
-  imported->source = [self, parts, rotations](const TensorSpec& spec) -> Result<std::vector<float>> {
+  imported->source = [self, parts, hashing](const TensorSpec& spec) -> Result<std::vector<float>> {
     int64_t n = 1;
     for (int64_t d : spec.source_shape) n *= d;
-    if (auto r = rotations.find(spec.name); r != rotations.end()) return r->second;
+    if (auto r = hashing.find(spec.name); r != hashing.end()) return r->second;
     const std::vector<size_t>& from = parts.at(spec.name);
     if (from.empty()) return std::vector<float>(size_t(n), 0.0f);
     std::vector<float> out;
@@ -258,11 +259,19 @@ Result<std::unique_ptr<Imported>> import_trax(const std::string& checkpoint, con
         }
         out.insert(out.end(), t.begin(), t.end());
       } else if (leaf.op == Leaf::Op::kMean) {  // summed here, divided below
-        if (means++ == 0) {
-          out = values.value();
-        } else if (out.size() == values.value().size()) {
-          for (size_t j = 0; j < out.size(); ++j) out[j] += values.value()[j];
+        const std::vector<float>& v = values.value();
+        if (means == 0 && out.empty()) {
+          out = v;
+        } else if (means == 0 || out.size() != v.size()) {
+          return Status::Error(ErrorCode::kInvalidArgument, "internal: terra tensor '" + spec.name +
+                                                                "' mixes averaged and other leaves, or leaves of other sizes");
+        } else {
+          for (size_t j = 0; j < out.size(); ++j) out[j] += v[j];
         }
+        ++means;
+      } else if (means > 0) {
+        return Status::Error(ErrorCode::kInvalidArgument,
+                             "internal: terra tensor '" + spec.name + "' mixes averaged and other leaves");
       } else {  // whole, a part in order, or [H, dv, d] -> [H*dv, d] (the same order)
         out.insert(out.end(), values.value().begin(), values.value().end());
       }

@@ -242,7 +242,8 @@ struct Builder {
   // PureLSHSelfAttentionWrapper's projections in its 'model' format (pure_lsh_wrapper).
   struct WrapperProjections {
     bool bias = true;
-    long long num_weights = 3;  // 3: q, k, v (q and k averaged into qk); 2: qk, v
+    int num_weights = 3;  // 3: q, k, v (q and k averaged into qk); 2: qk, v
+    std::string bias_binding;  // as written, for errors
   };
 
   // trax LSHSelfAttention (docs/lsh-attention.md): w_q [H, d, dk] (queries and keys), w_v, w_o, no
@@ -258,6 +259,8 @@ struct Builder {
     ModelConfig buckets_of;  // this layer's n_buckets (set_lsh_buckets), compared with the model's
     if (buckets == nullptr || buckets->kind == GinValue::Kind::kNone) {
       buckets_of.lsh_n_buckets = 0;  // trax's default: derived from each call's length
+    } else if (buckets->kind == GinValue::Kind::kInt && buckets->integer <= 0) {
+      keep(refused(lp.written("n_buckets"), "must be a positive even int (None: derived from the length)"));
     } else if (buckets->kind == GinValue::Kind::kInt) {
       set_lsh_buckets(buckets_of, {int(std::min<long long>(buckets->integer, 1 << 20))});
     } else if ((buckets->kind == GinValue::Kind::kList || buckets->kind == GinValue::Kind::kTuple) &&
@@ -300,8 +303,9 @@ struct Builder {
     const bool bias = wrapper != nullptr && wrapper->bias;
     if (first) c.lsh_bias = bias;
     else if (c.lsh_bias != bias) {
-      keep(refused(reference, std::string(bias ? "has" : "has no") + " biases, unlike the model's other LSH layers; "
-                              "terra runs one set of LSH settings"));
+      keep(refused(wrapper ? wrapper->bias_binding : reference,
+                   std::string(bias ? "gives" : "gives no") + " biases, unlike the model's other LSH layers; terra runs "
+                                                            "one set of LSH settings"));
     }
     agree(&c.lsh_n_hashes, hashes, "n_hashes");
     agree(&c.lsh_n_chunks_before, before, "n_chunks_before");
@@ -346,11 +350,22 @@ struct Builder {
     const std::vector<std::string> impl = wp.references("pure_lsh_implementation", "");
     WrapperProjections proj;
     proj.bias = wp.boolean("bias", true);
-    proj.num_weights = wp.integer("num_weights", 3);
+    proj.bias_binding = wp.written("bias");
+    const long long num_weights = wp.integer("num_weights", 3);
     const std::string format = wp.text("weights_format", "model");
     const bool rotary = wp.boolean("rotary_position_emb", false);
+    // The wrapper passes other keyword arguments on to its implementation, so gin takes settings
+    // bound on it too; terra reads the implementation's own bindings only.
+    for (const char* param : {"chunk_len", "n_buckets", "n_hashes", "n_chunks_before", "n_chunks_after",
+                              "predict_mem_len", "predict_drop_len", "max_length_for_buckets", "n_parallel_heads"}) {
+      if (wp.raw(param) != nullptr) {
+        keep(refused(wp.written(param), "bind it on the implementation (PureLSHSelfAttention." + std::string(param) +
+                                            "): terra reads the LSH settings there"));
+      }
+    }
     keep(wp);
     if (!status.ok()) return AttentionType::kLSH;
+    proj.num_weights = num_weights == 2 ? 2 : 3;
     if (impl.size() != 1 || short_name(impl[0]) != "PureLSHSelfAttention") {
       keep(refused(wp.written("pure_lsh_implementation"),
                    "terra runs PureLSHSelfAttention (MixedLSHSelfAttention switches to dense attention below "
@@ -358,7 +373,7 @@ struct Builder {
     } else if (format != "model") {
       keep(refused(wp.written("weights_format"), "terra runs the 'model' format (Dense projections); 'sparse' "
                                                  "(FactoredDense and LocallyConvDense) is not supported yet"));
-    } else if (proj.num_weights != 2 && proj.num_weights != 3) {
+    } else if (num_weights != 2 && num_weights != 3) {
       keep(refused(wp.written("num_weights"), "must be 2 (qk, v) or 3 (q, k, v)"));
     } else if (rotary) {
       keep(refused(wp.written("rotary_position_emb"), "rotary position embeddings are not supported"));

@@ -34,9 +34,9 @@ struct Leaf {
 // An LSH attention layer, whose rotations trax draws from keys in the layer's state (they are not
 // weights): jax.random.normal(key, [dk, n_hashes, rot / 2]) per head (rot: n_buckets, or the sum of its factors).
 struct LshLayer {
-  std::string prefix;  // terra's, e.g. "decoder.layers.1.attn.0"; the tensor is prefix + ".rotations"
+  std::string prefix;  // terra's, e.g. "decoder.layers.1.attn.0"; the tensor: prefix + ".rotations" (or ".hash_keys")
   bool encoder = false;  // trax runs the encoder in eval mode: it hashes with split(key)[1]
-  int64_t heads = 0, dk = 0, columns = 0;  // columns: n_hashes * rot / 2
+  int64_t heads = 0, dk = 0, columns = 0;  // columns: n_hashes * rot / 2 (0 when derived)
   // n_buckets None: the count (and so the rotations' shape) follows each call's length; the file
   // keeps the key each head hashes with (prefix + ".hash_keys"), the runtime draws per call.
   bool derived = false;

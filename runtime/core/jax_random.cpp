@@ -4,7 +4,7 @@
 #include <cstring>
 #include <limits>
 
-// Compiled with -ffp-contract=off (converter/CMakeLists.txt): JAX's float steps round one by one,
+// Compiled with -ffp-contract=off (runtime/CMakeLists.txt): JAX's float steps round one by one,
 // and a fused multiply-add would change the normal samples' last bits on FMA targets (AArch64).
 
 namespace terra::jax {

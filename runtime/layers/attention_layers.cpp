@@ -98,22 +98,18 @@ void MultConvAttentionLayer::tokens(const float* x, int n, int pos0, float* out,
 namespace terra {
 
 LshAttentionLayer::LshAttentionLayer(const AttentionWeights& w, const ModelConfig& c, LayerScratch& s, bool decoder)
-    : w_(w), c_(c), s_(s), lsh_(lsh_settings(c, decoder)), step_(lsh_.at_length(2)), decoder_(decoder) {
-  if (decoder_ && lsh_.derived) {  // every decoded row hashes with the same count: draw them once
-    const int64_t per_head = int64_t(lsh_.dk) * step_.rotation_cols();
-    step_rotations_.resize(size_t(lsh_.heads * per_head));
-    for (int h = 0; h < lsh_.heads; ++h) {
-      jax::normal_into(jax::key_from_halves(w_.hash_keys + 4 * h), size_t(per_head), step_rotations_.data() + h * per_head);
-    }
+    : w_(w), c_(c), s_(s), lsh_(lsh_settings(c, decoder)), decoder_(decoder) {}
+
+void LshAttentionLayer::draw_rotations(const LshSettings& call, float* out) const {
+  const int64_t per_head = int64_t(lsh_.dk) * call.rotation_cols();
+  for (int h = 0; h < lsh_.heads; ++h) {
+    jax::normal_into(jax::key_from_halves(w_.hash_keys + 4 * h), size_t(per_head), out + h * per_head);
   }
 }
 
 const float* LshAttentionLayer::call_rotations(const LshSettings& call) const {
   if (!lsh_.derived) return w_.rotations;
-  const int64_t per_head = int64_t(lsh_.dk) * call.rotation_cols();
-  for (int h = 0; h < lsh_.heads; ++h) {
-    jax::normal_into(jax::key_from_halves(w_.hash_keys + 4 * h), size_t(per_head), s_.lsh.rotations + h * per_head);
-  }
+  draw_rotations(call, s_.lsh.rotations);
   return s_.lsh.rotations;
 }
 
@@ -139,12 +135,13 @@ void LshAttentionLayer::plan(ArenaPlan& plan, const LayerLimits& limits) {
   plan_matmul(plan, s_.mm, d, vw, limits.threads);  // o
   if (!decoder_) return;
   lsh_.mem_rows = std::min(lsh_.mem_len, limits.positions + 1);  // + 1: the row after the last is read
-  step_ = lsh_.at_length(2);
+  step_ = lsh_.at_length(2);  // (after mem_rows: the step reads it from these settings)
+  if (lsh_.derived) plan.state(&step_rotations_, H * uint64_t(lsh_.dk) * uint64_t(step_.rotation_cols()));
   const uint64_t mem = uint64_t(lsh_.mem_rows);
   plan.state(&keys_, mem * kw, 0, true);
   plan.state(&values_, mem * vw, 0, true);
   plan.state(&buckets_, H * uint64_t(lsh_.n_hashes) * mem, true);
-  plan.state(&counters_, 2, true);
+  plan.state(&counters_, 3, true);
   plan.scratch(&s_.lsh.rotated, t * uint64_t(step_.rotation_cols()));
   plan.scratch(&s_.lsh.dots, t * uint64_t(lsh_.candidates()));
   plan.scratch(&s_.lsh.picked, t * uint64_t(lsh_.candidates()));
@@ -282,7 +279,11 @@ void LshAttentionLayer::step(const float* x, int pos, float* out, const ThreadPo
   const uint64_t work = uint64_t(lsh_.heads) * uint64_t(lsh_.candidates()) * uint64_t(lsh_.dk + lsh_.dv);
   // trax hashes a decoded row as a call of two rows (the row twice): with a derived count, that
   // call's count, whatever the memory's rows were hashed with.
-  const float* rotations = lsh_.derived ? step_rotations_.data() : w_.rotations;
+  if (lsh_.derived && counters_[2] == 0) {  // the same for every decoded row: drawn at the first
+    draw_rotations(step_, step_rotations_);
+    counters_[2] = 1;
+  }
+  const float* rotations = lsh_.derived ? step_rotations_ : w_.rotations;
   LshStepJob job{&step_, qk, rotations, keys_, values_, buckets_, &s_.lsh, q_start, shift, s_.context,
                  work < (uint64_t(1) << 16) ? 1 : std::min<size_t>(pool.threads(), size_t(lsh_.heads))};
   pool.parallel_for(job.parts, 1, lsh_step_part, &job);

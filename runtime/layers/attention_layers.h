@@ -3,8 +3,6 @@
 // (the decoder's sparse QKV).
 #pragma once
 
-#include <vector>
-
 #include "layers/layer.h"
 #include "model/weights.h"
 
@@ -60,21 +58,25 @@ class LshAttentionLayer : public Layer {
   void encode(int n, float* out, const ThreadPool& pool);       // s_.normed rows -> out
   void first_call(int n, float* out, const ThreadPool& pool);   // the decoder's first call
   // The rotations of a call hashing with `call` ([heads, dk, call.rotation_cols()]): the file's,
-  // or, with a derived count, drawn for it from the heads' keys into scratch.
+  // or, with a derived count, drawn for it from the heads' keys into scratch (draw_rotations).
   const float* call_rotations(const LshSettings& call) const;
+  void draw_rotations(const LshSettings& call, float* out) const;
 
   const AttentionWeights& w_;
   const ModelConfig& c_;
   LayerScratch& s_;
   LshSettings lsh_;
-  LshSettings step_;  // a decoded row's settings (trax hashes it as a call of two rows)
+  LshSettings step_;  // a decoded row's settings (trax hashes it as a call of two rows); set by plan()
   bool decoder_;
-  std::vector<float> step_rotations_;  // derived count: the decoded rows' rotations, drawn once
+  // Derived count: the decoded rows' rotations (the same for every row), drawn at the first step
+  // (counters_[2] says they are; state, so a copied or reset sequence keeps them consistent).
+  float* step_rotations_ = nullptr;
   // The decoder's memory (per-sequence state).
   float* keys_ = nullptr;       // [mem_len, heads * dk]
   float* values_ = nullptr;     // [mem_len, heads * dv]
   int32_t* buckets_ = nullptr;  // [heads, n_hashes, mem_len], with trax's round offsets r * n_buckets
-  int32_t* counters_ = nullptr;  // [2]: rows in the memory (trax mem_end), rows its buckets cover (buckets_idx)
+  // [3]: rows in the memory (trax mem_end), rows its buckets cover (buckets_idx), step rotations drawn
+  int32_t* counters_ = nullptr;
 };
 
 }  // namespace terra

@@ -45,7 +45,8 @@ LshSettings LshSettings::at_length(int rows) const {
 LshSettings LshSettings::widest(int rows) const {
   LshSettings w = at_length(rows);
   if (!derived) return w;
-  // The count changes only at multiples of chunk; the rotation width peaks at 128 buckets.
+  // The count changes only at multiples of chunk; neither the count (factorized above 128) nor
+  // the rotation width grows monotonically with the length, so every length is tried.
   for (int r = chunk; r <= rows; r += chunk) {
     const LshSettings s = at_length(r);
     w.n_buckets = std::max(w.n_buckets, s.n_buckets);

@@ -13,6 +13,10 @@
 
 namespace terra {
 
+uint32_t required_format_version(const ModelConfig& c) {
+  return c.uses_lsh() && (c.lsh_bias || c.lsh_buckets_derived()) ? 2 : 1;
+}
+
 namespace {
 
 Status corrupt(const std::string& path, const std::string& what) {
@@ -60,10 +64,10 @@ Status ModelFile::parse() {
     return corrupt(p, "the model table fails FlatBuffer verification (truncated or damaged file)");
   }
   const fb::Model* m = fb::GetModel(base);
-  if (m->format_version() != kFormatVersion) {
+  if (m->format_version() < 1 || m->format_version() > kFormatVersion) {
     return Status::Error(ErrorCode::kUnsupported,
                          p + ": format version " + std::to_string(m->format_version()) +
-                             " (this runtime reads version " + std::to_string(kFormatVersion) + ")");
+                             " (this runtime reads versions 1 to " + std::to_string(kFormatVersion) + ")");
   }
   const uint64_t data_offset = m->data_offset(), data_size = m->data_size();
   if (data_offset % kDataRegionAlignment != 0 || data_offset > size || data_size > size - data_offset) {
@@ -80,6 +84,10 @@ Status ModelFile::parse() {
   config_ = read_config_table(*m->config());
   Status valid = config_.validate();
   if (!valid.ok()) return corrupt(p, valid.message());
+  if (required_format_version(config_) > m->format_version()) {
+    return corrupt(p, "format version " + std::to_string(m->format_version()) + " cannot hold this config (lsh_bias or a "
+                      "derived LSH bucket count need version " + std::to_string(required_format_version(config_)) + ")");
+  }
 
   if (const fb::Tokenizer* t = m->tokenizer()) {
     tokenizer_.kind = TokenizerKind(t->kind());

@@ -17,7 +17,13 @@
 
 namespace terra {
 
-inline constexpr uint32_t kFormatVersion = 1;
+// The newest format version this runtime reads (it reads every older one too). A file declares
+// the oldest version that can run it (required_format_version), so that a runtime from before a
+// feature refuses a file that uses it instead of running it wrong: 2 added lsh_bias and a derived
+// LSH bucket count (docs/model-format.md).
+inline constexpr uint32_t kFormatVersion = 2;
+struct ModelConfig;
+uint32_t required_format_version(const ModelConfig& c);
 inline constexpr uint64_t kDataRegionAlignment = 4096;  // page-aligned data region
 inline constexpr uint64_t kTensorAlignment = 64;        // each tensor within it
 

@@ -85,8 +85,8 @@ void positions(Walk& b, const ModelConfig& c, const std::string& p, PositionWeig
 }
 
 // trax LSHSelfAttention: w_q (shared by queries and keys), w_v, w_o without biases, and the
-// fixed random rotations of each head. With lsh_bias (trax PureLSHSelfAttentionWrapper's Dense
-// layers), qk, v and o have biases.
+// fixed random rotations of each head, or with a derived bucket count each head's key. With
+// lsh_bias (trax PureLSHSelfAttentionWrapper's Dense layers), qk, v and o have biases.
 void lsh_attention(Walk& b, const ModelConfig& c, const std::string& p, bool decoder, AttentionWeights* w) {
   const LshDims dims = lsh_dims(c, decoder);
   const int64_t d = c.d_model, H = c.n_heads, hk = H * dims.dk, hv = H * dims.dv;
