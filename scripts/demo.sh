@@ -8,6 +8,6 @@ cmake --build build -j"$(nproc)" >/dev/null
 # The shipped model: a sparse Terraformer trained here on the King James Bible (models/kjv/README.md).
 ./build/bin/terra generate -m models/kjv-sparse.terra -p "${1:-And God said}" -n 64 --seed 1
 # The man-page summarizer: an encoder-decoder Terraformer with LSH attention, trained here, reads
-# the start of a manual page and writes its one-line description; it does so poorly (its model
-# card, models/summarizer/README.md, has the held-out numbers).
+# the start of a manual page and writes its one-line description; imperfectly (its model card,
+# models/summarizer/README.md, has the held-out numbers).
 ./build/bin/terra generate -m models/manpage-summarizer.terra --input models/summarizer/examples/gzip.1.head.txt --temperature 0

@@ -16,13 +16,14 @@ with open(sys.argv[1] + '/spm_train.txt', 'w') as out:
         out.write(r['input'] + '\n' + r['target'] + '\n')
 PY
 sh models/tokenizer/train_tokenizer.sh "$C/spm_train.txt" models/summarizer/tokenizer
-# Three phases, each from the previous one's export (models/summarizer/README.md has where each stopped).
+# Four phases, each from the previous one's export (models/summarizer/README.md has where each stopped).
 TRAIN="/usr/bin/python3 models/summarizer/train.py --config models/summarizer/config.json --corpus $C
   --tokenizer models/summarizer/tokenizer.model --batch 8 --input-len 64 --augment 0.7 --augment-words 20"
 $TRAIN --out "$OUT/1" --steps 2400 --lr 2e-3 --eval-every 400
 $TRAIN --out "$OUT/2" --steps 3400 --lr 1e-3 --eval-every 850 --max-seconds 1200 --init-from "$OUT/1/export"
 $TRAIN --out "$OUT/3" --steps 2000 --lr 1e-3 --eval-every 100000 --init-from "$OUT/2/export"
-build/bin/terra-convert "$OUT/3/export" -o models/manpage-summarizer.terra --dtype int8
+$TRAIN --out "$OUT/4" --steps 8000 --lr 1e-3 --eval-every 2000 --max-seconds 2400 --init-from "$OUT/3/export"
+build/bin/terra-convert "$OUT/4/export" -o models/manpage-summarizer.terra --dtype int8
 for n in 64 256; do
   /usr/bin/python3 models/summarizer/evaluate.py --terra build/bin/terra --model models/manpage-summarizer.terra \
     --corpus "$C" --tokenizer models/summarizer/tokenizer.model --input-tokens $n \
