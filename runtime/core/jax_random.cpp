@@ -46,17 +46,25 @@ Key fold_in(const Key& key, uint32_t data) {
   return {y[0], y[1]};
 }
 
+namespace {
 // JAX's threefry_2x32 over the counters 0..n-1: split in two halves (an odd count padded with a
 // zero), counter i paired with counter i + half; the pair's two words land at i and i + half.
-std::vector<uint32_t> random_bits(const Key& key, size_t n) {
+// put(index, word) receives each of the n words.
+template <class Put>
+void each_random_word(const Key& key, size_t n, Put&& put) {
   const size_t half = (n + 1) / 2;
-  std::vector<uint32_t> bits(n);
   for (size_t i = 0; i < half; ++i) {
     const bool paired = i + half < n;
     const auto y = threefry2x32(key, uint32_t(i), paired ? uint32_t(i + half) : 0u);
-    bits[i] = y[0];
-    if (paired) bits[i + half] = y[1];
+    put(i, y[0]);
+    if (paired) put(i + half, y[1]);
   }
+}
+}  // namespace
+
+std::vector<uint32_t> random_bits(const Key& key, size_t n) {
+  std::vector<uint32_t> bits(n);
+  each_random_word(key, n, [&](size_t i, uint32_t w) { bits[i] = w; });
   return bits;
 }
 
@@ -109,16 +117,9 @@ std::vector<float> normal(const Key& key, size_t n) {
 }
 
 void normal_into(const Key& key, size_t n, float* out) {
-  // uniform on (nextafter(-1, 0), 1), then sqrt(2) * erfinv: JAX's _normal_real, over random_bits'
-  // pairing of counters i and i + half.
+  // uniform on (nextafter(-1, 0), 1), then sqrt(2) * erfinv: JAX's _normal_real.
   const float lo = std::nextafter(-1.0f, 0.0f), root2 = std::sqrt(2.0f);
-  const size_t half = (n + 1) / 2;
-  for (size_t i = 0; i < half; ++i) {
-    const bool paired = i + half < n;
-    const auto y = threefry2x32(key, uint32_t(i), paired ? uint32_t(i + half) : 0u);
-    out[i] = root2 * erfinv(uniform_from_bits(y[0], lo, 1.0f));
-    if (paired) out[i + half] = root2 * erfinv(uniform_from_bits(y[1], lo, 1.0f));
-  }
+  each_random_word(key, n, [&](size_t i, uint32_t w) { out[i] = root2 * erfinv(uniform_from_bits(w, lo, 1.0f)); });
 }
 
 void key_to_halves(const Key& key, float* halves) {

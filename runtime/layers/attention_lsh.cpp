@@ -19,25 +19,28 @@ int LshSettings::first_call_slots(int n) const {
   return (rows + chunk - 1) / chunk * chunk;
 }
 
+void LshSettings::set_factors(const int* f, int n) {
+  n_factors = n;  // at most 8 (ModelConfig::validate)
+  std::copy(f, f + n, factors);
+  n_buckets = 1;
+  rot_half = 0;
+  for (int i = 0; i < n; ++i) {
+    n_buckets *= f[i];
+    rot_half += f[i] / 2;
+  }
+}
+
 LshSettings LshSettings::at_length(int rows) const {
   if (!derived) return *this;
   LshSettings s = *this;
   const int n = 2 * std::max(1, rows / chunk);
   if (n <= 128) {
-    s.n_factors = 1;
-    s.factors[0] = n;
+    s.set_factors(&n, 1);
   } else {
     int p = 2;
     while (int64_t(p) * p < n) p *= 2;  // trax: 2 ** ceil(log2(sqrt(n)))
-    s.n_factors = 2;
-    s.factors[0] = p;
-    s.factors[1] = 2 * (n / (2 * p));
-  }
-  s.n_buckets = 1;
-  s.rot_half = 0;
-  for (int i = 0; i < s.n_factors; ++i) {
-    s.n_buckets *= s.factors[i];
-    s.rot_half += s.factors[i] / 2;
+    const int f[2] = {p, 2 * (n / (2 * p))};
+    s.set_factors(f, 2);
   }
   return s;
 }
@@ -62,12 +65,13 @@ LshSettings lsh_settings(const ModelConfig& c, bool decoder) {
   s.dk = dims.dk;
   s.dv = dims.dv;
   s.n_hashes = c.lsh_n_hashes;
-  s.n_buckets = c.lsh_n_buckets;
   s.derived = c.lsh_buckets_derived();
-  const std::vector<int> factors = c.lsh_factors();  // at most 8 (ModelConfig::validate)
-  s.n_factors = int(factors.size());
-  std::copy(factors.begin(), factors.end(), s.factors);
-  s.rot_half = c.lsh_rotation_half();
+  if (s.derived) {
+    s.n_buckets = 0, s.n_factors = 0, s.rot_half = 0;  // per call: at_length
+  } else {
+    const std::vector<int> f = c.lsh_factors();
+    s.set_factors(f.data(), int(f.size()));
+  }
   s.chunk = c.lsh_chunk_len;
   s.before = c.lsh_n_chunks_before;
   s.after = decoder ? 0 : c.lsh_n_chunks_after;  // trax's predict mode looks only back

@@ -53,6 +53,9 @@ struct LshSettings {
   // hash_vectors rule: n = 2 * max(1, rows / chunk) buckets, or when n > 128 the factors
   // [p, 2 * (n / (2p))] with p the smallest power of two whose square is at least n.
   LshSettings at_length(int rows) const;
+  // factors, n_factors, n_buckets (their product) and rot_half (their sum / 2) from trax's list
+  // (no allocation: at_length runs per call).
+  void set_factors(const int* f, int n);
   // For planning calls of up to `rows` rows: the largest bucket count and rotation width any of
   // them uses.
   LshSettings widest(int rows) const;
